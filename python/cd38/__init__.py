@@ -1,0 +1,42 @@
+"""cd38: flow-cytometry B-cell analysis with a Rust core.
+
+>>> import cd38
+>>> s = cd38.read_fcs("sample.fcs")                       # doctest: +SKIP
+>>> s.channels, s.markers, s.n_events, s.repairs          # doctest: +SKIP
+"""
+
+from cd38._core import __version__
+from cd38.compensation import Spillover
+from cd38.errors import (
+    Cd38Error,
+    CompensationError,
+    FCSError,
+    InternalError,
+    InvalidArgumentError,
+)
+from cd38.fcs import (
+    Keywords,
+    Repair,
+    Sample,
+    read_fcs,
+    read_fcs_datasets,
+    read_fcs_metadata,
+    write_fcs,
+)
+
+__all__ = [
+    "Cd38Error",
+    "CompensationError",
+    "FCSError",
+    "InternalError",
+    "InvalidArgumentError",
+    "Keywords",
+    "Repair",
+    "Sample",
+    "Spillover",
+    "__version__",
+    "read_fcs",
+    "read_fcs_datasets",
+    "read_fcs_metadata",
+    "write_fcs",
+]

@@ -1,0 +1,65 @@
+# Hand-written stub of the private compiled module; checked by mypy.stubtest.
+from os import PathLike
+from typing import Any, final
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+@final
+class Dataset:
+    @property
+    def version(self) -> str: ...
+    @property
+    def keywords(self) -> list[tuple[str, str]]: ...
+    @property
+    def channels(self) -> list[str]: ...
+    @property
+    def markers(self) -> list[str]: ...
+    @property
+    def n_events(self) -> int: ...
+    @property
+    def repairs(self) -> list[tuple[str, str]]: ...
+    @property
+    def spillover(self) -> tuple[list[str], list[float], str] | None: ...
+    @property
+    def encoding(self) -> str: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def data_segment(self) -> tuple[int, int] | None: ...
+    @property
+    def datatypes(self) -> list[str]: ...
+    @property
+    def bits(self) -> list[int | None]: ...
+    @property
+    def time_index(self) -> int | None: ...
+    @property
+    def byte_order(self) -> str | None: ...
+    @property
+    def events(self) -> npt.NDArray[Any] | None: ...
+
+def read_fcs(
+    path: str | PathLike[str], dataset: int = 0, strict: bool = False, data: str = "scale"
+) -> Dataset: ...
+def read_fcs_all(
+    path: str | PathLike[str], strict: bool = False, data: str = "scale"
+) -> list[Dataset]: ...
+def read_fcs_bytes(
+    buffer: bytes,
+    name: str = "<bytes>",
+    dataset: int = 0,
+    strict: bool = False,
+    data: str = "scale",
+) -> Dataset: ...
+def write_fcs(
+    path: str | PathLike[str],
+    data: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    channels: list[str],
+    markers: list[str],
+    keywords: list[tuple[str, str]],
+    datatype: str,
+    bits: list[int],
+    byteorder: str,
+) -> int: ...

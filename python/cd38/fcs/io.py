@@ -1,0 +1,134 @@
+"""Reading and writing FCS files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from cd38 import _core
+from cd38.errors import InvalidArgumentError
+from cd38.fcs.sample import Sample
+
+__all__ = ["read_fcs", "read_fcs_datasets", "read_fcs_metadata", "write_fcs"]
+
+PathLike = str | os.PathLike[str]
+
+
+def _check_dataset(dataset: int) -> int:
+    if isinstance(dataset, bool) or not isinstance(dataset, int) or dataset < 0:
+        raise InvalidArgumentError(f"dataset must be a non-negative integer, not {dataset!r}")
+    return dataset
+
+
+def read_fcs(source: PathLike | bytes, dataset: int = 0, strict: bool = False) -> Sample:
+    """Read one data set of an FCS 2.0–3.2 file (or of FCS bytes in memory).
+
+    ``dataset`` selects a data set of a multi-data-set file (``$NEXTDATA``).
+    By default files that break the standard in the usual ways are read and
+    every fix is listed in ``sample.repairs``; ``strict=True`` raises
+    :class:`cd38.FCSError` instead. The file is memory-mapped and decoded once.
+    """
+    dataset = _check_dataset(dataset)
+    if isinstance(source, bytes | bytearray | memoryview):
+        buf = bytes(source)
+        return Sample(_core.read_fcs_bytes(buf, dataset=dataset, strict=strict), source=buf, dataset=dataset)
+    path = Path(source)
+    return Sample(_core.read_fcs(path, dataset=dataset, strict=strict), source=path, dataset=dataset)
+
+
+def read_fcs_metadata(source: PathLike, dataset: int = 0, strict: bool = False) -> Sample:
+    """Read TEXT only (keywords, channels, spillover) without decoding DATA.
+
+    The returned sample has metadata but no events.
+    """
+    dataset = _check_dataset(dataset)
+    path = Path(source)
+    return Sample(
+        _core.read_fcs(path, dataset=dataset, strict=strict, data="none"), source=path, dataset=dataset
+    )
+
+
+def read_fcs_datasets(source: PathLike, strict: bool = False) -> list[Sample]:
+    """Read every data set of a file, following ``$NEXTDATA``."""
+    path = Path(source)
+    return [
+        Sample(ds, source=path, dataset=i) for i, ds in enumerate(_core.read_fcs_all(path, strict=strict))
+    ]
+
+
+def _default_bits(datatype: str, arr: npt.NDArray[Any]) -> list[int]:
+    if datatype == "F":
+        return [32] * arr.shape[1]
+    if datatype == "D":
+        return [64] * arr.shape[1]
+    if datatype == "A":
+        return [12] * arr.shape[1]
+    out = []
+    for col in arr.T:
+        top = float(np.max(col)) if col.size else 0.0
+        out.append(16 if top < 2**16 else 32 if top < 2**32 else 64)
+    return out
+
+
+def write_fcs(
+    path: PathLike,
+    data: Any,
+    channels: Sequence[str] | None = None,
+    markers: Sequence[str] | None = None,
+    keywords: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    datatype: str = "F",
+    *,
+    bits: int | Sequence[int] | None = None,
+    byteorder: str = "little",
+) -> Path:
+    """Write events as an FCS 3.1 file, atomically (temporary file, then rename).
+
+    ``data`` is an (n_events, n_channels) array or a polars DataFrame (whose
+    column names are the channels). Values are written as stored values:
+    reading the file back gives them unchanged unless ``keywords`` set a gain
+    (``$PnG``), log amplification (``$PnE``) or ``$TIMESTEP``.
+
+    ``datatype`` is ``"F"`` (float32), ``"D"`` (float64), ``"I"`` (unsigned
+    integers; ``bits`` per channel, 1 to 64, default the smallest of 16/32/64
+    that holds the values) or ``"A"`` (fixed-width ASCII, ``bits`` characters).
+    The layout keywords (``$PAR``, ``$TOT``, ``$PnB``, ``$PnN``, offsets ...)
+    are computed; given ones are replaced. Keyword values must not be empty.
+    """
+    datatype = datatype.upper()
+    if datatype not in ("F", "D", "I", "A"):
+        raise InvalidArgumentError(f"datatype must be 'F', 'D', 'I' or 'A', not {datatype!r}")
+    if hasattr(data, "columns") and hasattr(data, "to_numpy") and not isinstance(data, np.ndarray):
+        if channels is None:
+            channels = [str(c) for c in data.columns]
+        data = data.to_numpy()
+    arr = np.asarray(data)
+    if arr.ndim != 2:
+        raise InvalidArgumentError(f"data must be 2-D (events x channels), got {arr.ndim}-D")
+    if channels is None:
+        raise InvalidArgumentError("channels (the $PnN names) are required for an array")
+    channels = [str(c) for c in channels]
+    if arr.dtype != np.float32 or datatype != "F":
+        arr = arr.astype(np.float64, copy=False)
+    arr = np.ascontiguousarray(arr)
+    if bits is None:
+        bit_list = _default_bits(datatype, arr)
+    elif isinstance(bits, int):
+        bit_list = [bits] * len(channels)
+    else:
+        bit_list = [int(b) for b in bits]
+    pairs: list[tuple[str, str]]
+    if keywords is None:
+        pairs = []
+    elif isinstance(keywords, Mapping):
+        pairs = [(str(k), str(v)) for k, v in keywords.items()]
+    else:
+        pairs = [(str(k), str(v)) for k, v in keywords]
+    marker_list = [] if markers is None else ["" if m is None else str(m) for m in markers]
+    out = Path(path)
+    _core.write_fcs(out, arr, channels, marker_list, pairs, datatype, bit_list, byteorder)
+    return out

@@ -1,0 +1,12 @@
+//! cd38-core: the Rust core of cd38.
+//!
+//! Pure Rust; the Python bindings live in [`python`] behind the `python` feature.
+
+pub mod compensation;
+pub mod error;
+pub mod fcs;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{Error, Result};

@@ -1,0 +1,222 @@
+//! Bindings for FCS reading and writing.
+
+use std::path::PathBuf;
+
+use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use super::errors::{guarded, to_pyerr};
+use crate::error::Error;
+use crate::fcs::{self, write, ByteOrder, DataMode, Dataset, Events, ReadOptions, ValueKind};
+
+/// One decoded data set, as plain Python values plus the event matrix.
+#[pyclass(frozen, module = "cd38._core", name = "Dataset")]
+pub struct PyDataset {
+    #[pyo3(get)]
+    version: String,
+    #[pyo3(get)]
+    keywords: Vec<(String, String)>,
+    #[pyo3(get)]
+    channels: Vec<String>,
+    #[pyo3(get)]
+    markers: Vec<String>,
+    #[pyo3(get)]
+    n_events: usize,
+    #[pyo3(get)]
+    repairs: Vec<(String, String)>,
+    /// (detectors, row-major matrix, source keyword)
+    #[pyo3(get)]
+    spillover: Option<(Vec<String>, Vec<f64>, String)>,
+    #[pyo3(get)]
+    encoding: String,
+    #[pyo3(get)]
+    offset: u64,
+    #[pyo3(get)]
+    data_segment: Option<(u64, u64)>,
+    #[pyo3(get)]
+    datatypes: Vec<String>,
+    #[pyo3(get)]
+    bits: Vec<Option<u32>>,
+    #[pyo3(get)]
+    time_index: Option<usize>,
+    #[pyo3(get)]
+    byte_order: Option<String>,
+    #[pyo3(get)]
+    events: Option<Py<PyAny>>,
+}
+
+fn mode(data: &str) -> PyResult<DataMode> {
+    match data {
+        "scale" => Ok(DataMode::Scale),
+        "raw" => Ok(DataMode::Raw),
+        "none" => Ok(DataMode::Skip),
+        other => Err(to_pyerr(Error::InvalidArgument(format!(
+            "data must be 'scale', 'raw' or 'none', not {other:?}"
+        )))),
+    }
+}
+
+fn convert(py: Python<'_>, ds: Dataset) -> PyResult<PyDataset> {
+    let p = ds.channels.len();
+    let n = ds.n_events;
+    let events = match ds.events {
+        None => None,
+        Some(Events::F32(v)) => Some(v.into_pyarray(py).reshape([n, p])?.into_any().unbind()),
+        Some(Events::F64(v)) => Some(v.into_pyarray(py).reshape([n, p])?.into_any().unbind()),
+    };
+    let byte_order = ds.byte_order.as_ref().map(|o| match o {
+        ByteOrder::Little => "little".to_string(),
+        ByteOrder::Big => "big".to_string(),
+        ByteOrder::Mixed(p) => p
+            .iter()
+            .map(|s| (s + 1).to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+    });
+    Ok(PyDataset {
+        version: ds.version,
+        keywords: ds
+            .keywords
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        markers: ds.channels.iter().map(|c| c.marker.clone()).collect(),
+        datatypes: ds.channels.iter().map(|c| c.kind.code().to_string()).collect(),
+        bits: ds.channels.iter().map(|c| c.bits).collect(),
+        time_index: ds.channels.iter().position(|c| c.is_time),
+        channels: ds.channels.into_iter().map(|c| c.name).collect(),
+        n_events: n,
+        repairs: ds.repairs.into_iter().map(|r| (r.code, r.message)).collect(),
+        spillover: ds
+            .spillover
+            .map(|s| (s.detectors, s.matrix, s.source.unwrap_or_default())),
+        encoding: match ds.encoding {
+            fcs::TextEncoding::Utf8 => "utf-8".into(),
+            fcs::TextEncoding::Latin1 => "latin-1".into(),
+        },
+        offset: ds.offset,
+        data_segment: ds.data_segment,
+        byte_order,
+        events,
+    })
+}
+
+/// Read data set `dataset` of the FCS file at `path`.
+#[pyfunction]
+#[pyo3(signature = (path, dataset=0, strict=false, data="scale"))]
+fn read_fcs(py: Python<'_>, path: PathBuf, dataset: usize, strict: bool, data: &str) -> PyResult<PyDataset> {
+    let opts = ReadOptions {
+        dataset,
+        strict,
+        data: mode(data)?,
+    };
+    let ds = py
+        .detach(|| guarded(|| fcs::read_path(&path, &opts)))
+        .map_err(to_pyerr)?;
+    convert(py, ds)
+}
+
+/// Read every data set of the FCS file at `path`.
+#[pyfunction]
+#[pyo3(signature = (path, strict=false, data="scale"))]
+fn read_fcs_all(py: Python<'_>, path: PathBuf, strict: bool, data: &str) -> PyResult<Vec<PyDataset>> {
+    let m = mode(data)?;
+    let all = py
+        .detach(|| guarded(|| fcs::read_path_all(&path, strict, m)))
+        .map_err(to_pyerr)?;
+    all.into_iter().map(|d| convert(py, d)).collect()
+}
+
+/// Parse an FCS file held in memory; `name` is used in error messages.
+#[pyfunction]
+#[pyo3(signature = (buffer, name="<bytes>", dataset=0, strict=false, data="scale"))]
+fn read_fcs_bytes(py: Python<'_>, buffer: &[u8], name: &str, dataset: usize, strict: bool, data: &str) -> PyResult<PyDataset> {
+    let opts = ReadOptions {
+        dataset,
+        strict,
+        data: mode(data)?,
+    };
+    let ds = py
+        .detach(|| guarded(|| fcs::read_bytes(buffer, &opts)))
+        .map_err(|e| to_pyerr(e.with_path(name)))?;
+    convert(py, ds)
+}
+
+fn parse_kind(s: &str) -> PyResult<ValueKind> {
+    match s.to_ascii_uppercase().as_str() {
+        "I" => Ok(ValueKind::Uint),
+        "F" => Ok(ValueKind::F32),
+        "D" => Ok(ValueKind::F64),
+        "A" => Ok(ValueKind::Ascii),
+        _ => Err(to_pyerr(Error::InvalidArgument(format!(
+            "datatype must be 'I', 'F', 'D' or 'A', not {s:?}"
+        )))),
+    }
+}
+
+fn parse_order(s: &str) -> PyResult<ByteOrder> {
+    match s {
+        "little" => Ok(ByteOrder::Little),
+        "big" => Ok(ByteOrder::Big),
+        other => ByteOrder::parse(other).ok_or_else(|| {
+            to_pyerr(Error::InvalidArgument(format!(
+                "byteorder must be 'little', 'big' or a $BYTEORD such as '3,4,1,2', not {other:?}"
+            )))
+        }),
+    }
+}
+
+/// Write a C-contiguous 2-D float32/float64 array as an FCS 3.1 file, atomically.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (path, data, channels, markers, keywords, datatype, bits, byteorder))]
+fn write_fcs(
+    py: Python<'_>,
+    path: PathBuf,
+    data: &Bound<'_, PyAny>,
+    channels: Vec<String>,
+    markers: Vec<String>,
+    keywords: Vec<(String, String)>,
+    datatype: &str,
+    bits: Vec<u32>,
+    byteorder: &str,
+) -> PyResult<u64> {
+    let spec = write::WriteSpec {
+        channels,
+        markers,
+        keywords,
+        kind: parse_kind(datatype)?,
+        bits,
+        byte_order: parse_order(byteorder)?,
+    };
+    let check_cols = |ncols: usize| -> PyResult<()> {
+        if ncols != spec.channels.len() {
+            return Err(to_pyerr(Error::InvalidArgument(format!(
+                "data has {ncols} columns but {} channel names were given",
+                spec.channels.len()
+            ))));
+        }
+        Ok(())
+    };
+    if let Ok(a) = data.extract::<PyReadonlyArray2<'_, f32>>() {
+        check_cols(a.shape()[1])?;
+        let s = a.as_slice().map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
+        py.detach(|| guarded(|| write::write_path(&path, write::Values::F32(s), &spec)))
+            .map_err(to_pyerr)
+    } else {
+        let a = data.extract::<PyReadonlyArray2<'_, f64>>()?;
+        check_cols(a.shape()[1])?;
+        let s = a.as_slice().map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
+        py.detach(|| guarded(|| write::write_path(&path, write::Values::F64(s), &spec)))
+            .map_err(to_pyerr)
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyDataset>()?;
+    m.add_function(wrap_pyfunction!(read_fcs, m)?)?;
+    m.add_function(wrap_pyfunction!(read_fcs_all, m)?)?;
+    m.add_function(wrap_pyfunction!(read_fcs_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(write_fcs, m)?)?;
+    Ok(())
+}
