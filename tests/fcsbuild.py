@@ -23,7 +23,11 @@ def build(
         kws = list(keywords)
         if data_offsets_in_text:
             kws = [("$BEGINDATA", str(ds)), ("$ENDDATA", str(de)), *kws]
-        body = b"".join(k.encode() + delim + v.encode() + delim for k, v in kws)
+        def enc(s: str) -> bytes:
+            # surrogateescape lets tests put arbitrary (non-UTF-8) bytes in TEXT.
+            return s.encode("utf-8", errors="surrogateescape")
+
+        body = b"".join(enc(k) + delim + enc(v) + delim for k, v in kws)
         return delim + body
 
     ds = 0
