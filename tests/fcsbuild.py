@@ -23,6 +23,7 @@ def build(
         kws = list(keywords)
         if data_offsets_in_text:
             kws = [("$BEGINDATA", str(ds)), ("$ENDDATA", str(de)), *kws]
+
         def enc(s: str) -> bytes:
             # surrogateescape lets tests put arbitrary (non-UTF-8) bytes in TEXT.
             return s.encode("utf-8", errors="surrogateescape")

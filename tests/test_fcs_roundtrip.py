@@ -5,12 +5,11 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
+import cd38
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import cd38
 
 # Keys and values may contain any of the delimiters the writer can choose from,
 # so delimiter choice and escaping are exercised.
@@ -37,8 +36,7 @@ def fcs_case(draw: st.DrawFn) -> tuple[np.ndarray, str, list[int], str]:
     if datatype == "I":
         bits = [draw(st.sampled_from([8, 10, 12, 16, 24, 32, 40, 64])) for _ in range(n_ch)]
         cols = [
-            draw(st.lists(st.integers(0, min(2**b - 1, 2**53)), min_size=n_ev, max_size=n_ev))
-            for b in bits
+            draw(st.lists(st.integers(0, min(2**b - 1, 2**53)), min_size=n_ev, max_size=n_ev)) for b in bits
         ]
         data = np.array(cols, dtype=np.float64).T.reshape(n_ev, n_ch)
     elif datatype == "A":
@@ -95,8 +93,12 @@ def test_flowio_reads_what_we_write(tmp_path: Path) -> None:
             data = rng.normal(1000, 300, size=(500, 5))
         path = tmp_path / f"w_{datatype}{bits}.fcs"
         cd38.write_fcs(
-            path, data, [f"P{i}" for i in range(5)], keywords={"$CYT": "cd38 test", "$FIL": "a/b"},
-            datatype=datatype, bits=bits,
+            path,
+            data,
+            [f"P{i}" for i in range(5)],
+            keywords={"$CYT": "cd38 test", "$FIL": "a/b"},
+            datatype=datatype,
+            bits=bits,
         )
         fd = flowio.FlowData(str(path))
         ref = np.asarray(fd.as_array(preprocess=False), dtype=np.float64).reshape(500, 5)

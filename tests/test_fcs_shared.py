@@ -5,10 +5,9 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import cd38
 import numpy as np
 import pytest
-
-import cd38
 from conftest import DATA, needs_data, shared_fcs_files
 
 pytestmark = needs_data
@@ -69,18 +68,69 @@ def test_b01_truth_24bit_mask_and_timestep(data_dir: Path) -> None:
 
 def test_variable_int_raw_values(data_dir: Path) -> None:
     s = cd38.read_fcs(data_dir / "fcs/flowio/variable_int_example.fcs")
-    expected = [49135, 61373, 48575, 49135, 61373, 48575, 7523, 598, 49135, 61373, 48575, 49135, 61373,
-                48575, 28182, 61200, 48575, 49135, 32445, 30797, 19057, 49135, 61373, 48575, 5969, 8265081,
-                61266, 48575, 49135, 20925, 61265, 48575, 27961, 25200, 61287, 48575, 9795, 49135, 29117,
-                49135, 61373, 48575, 61228, 48575, 22, 21760, 49135, 20413, 49135, 23997, 19807, 15691602]  # fmt: skip
+    expected = [
+        49135,
+        61373,
+        48575,
+        49135,
+        61373,
+        48575,
+        7523,
+        598,
+        49135,
+        61373,
+        48575,
+        49135,
+        61373,
+        48575,
+        28182,
+        61200,
+        48575,
+        49135,
+        32445,
+        30797,
+        19057,
+        49135,
+        61373,
+        48575,
+        5969,
+        8265081,
+        61266,
+        48575,
+        49135,
+        20925,
+        61265,
+        48575,
+        27961,
+        25200,
+        61287,
+        48575,
+        9795,
+        49135,
+        29117,
+        49135,
+        61373,
+        48575,
+        61228,
+        48575,
+        22,
+        21760,
+        49135,
+        20413,
+        49135,
+        23997,
+        19807,
+        15691602,
+    ]
     assert s.raw_numpy().ravel().tolist() == expected
     assert [r.code for r in s.repairs] == ["timestep_not_numeric"]
     with pytest.raises(cd38.FCSError, match="TIMESTEP"):
         cd38.read_fcs(data_dir / "fcs/flowio/variable_int_example.fcs", strict=True)
 
 
-@pytest.mark.parametrize("name", ["data_start_offset_discrepancy_example.fcs",
-                                  "data_stop_offset_discrepancy_example.fcs"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["data_start_offset_discrepancy_example.fcs", "data_stop_offset_discrepancy_example.fcs"]
+)
 def test_offset_discrepancy_uses_text_offsets(data_dir: Path, name: str) -> None:
     path = data_dir / "fcs/flowkit" / name
     s = cd38.read_fcs(path)

@@ -5,6 +5,7 @@ from typing import Any, final
 import numpy as np
 import numpy.typing as npt
 
+__all__ = ["Dataset", "__version__", "read_fcs", "read_fcs_all", "read_fcs_bytes", "write_fcs"]
 __version__: str
 
 @final
@@ -43,9 +44,7 @@ class Dataset:
 def read_fcs(
     path: str | PathLike[str], dataset: int = 0, strict: bool = False, data: str = "scale"
 ) -> Dataset: ...
-def read_fcs_all(
-    path: str | PathLike[str], strict: bool = False, data: str = "scale"
-) -> list[Dataset]: ...
+def read_fcs_all(path: str | PathLike[str], strict: bool = False, data: str = "scale") -> list[Dataset]: ...
 def read_fcs_bytes(
     buffer: bytes,
     name: str = "<bytes>",

@@ -1,4 +1,4 @@
-"""FCS 2.0–3.2 reading and FCS 3.1 writing."""
+"""FCS 2.0 to 3.2 reading and FCS 3.1 writing."""
 
 from cd38.fcs.io import read_fcs, read_fcs_datasets, read_fcs_metadata, write_fcs
 from cd38.fcs.keywords import Keywords

@@ -26,7 +26,7 @@ def _check_dataset(dataset: int) -> int:
 
 
 def read_fcs(source: PathLike | bytes, dataset: int = 0, strict: bool = False) -> Sample:
-    """Read one data set of an FCS 2.0–3.2 file (or of FCS bytes in memory).
+    """Read one data set of an FCS 2.0 to 3.2 file (or of FCS bytes in memory).
 
     ``dataset`` selects a data set of a multi-data-set file (``$NEXTDATA``).
     By default files that break the standard in the usual ways are read and

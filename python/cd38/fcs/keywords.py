@@ -14,7 +14,7 @@ class Keywords(Mapping[str, str]):
     'FSC-A'
     """
 
-    __slots__ = ("_pairs", "_index")
+    __slots__ = ("_index", "_pairs")
 
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._pairs: dict[str, str] = {}

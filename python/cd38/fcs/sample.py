@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import numpy.typing as npt
 
 from cd38 import _core
@@ -117,8 +116,7 @@ class Sample:
     def _require_events(self) -> npt.NDArray[Any]:
         if self._events is None:
             raise InvalidArgumentError(
-                f"{self._label()}: only the metadata was read (read_fcs_metadata); "
-                "use read_fcs for events"
+                f"{self._label()}: only the metadata was read (read_fcs_metadata); use read_fcs for events"
             )
         return self._events
 
@@ -166,5 +164,3 @@ class Sample:
         if self.repairs:
             bits.append(f"{len(self.repairs)} repairs")
         return f"Sample({self._label()!r}: {', '.join(bits)})"
-
-

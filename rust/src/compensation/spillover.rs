@@ -20,10 +20,12 @@ pub const SPILL_KEYWORDS: [&str; 5] = ["$SPILLOVER", "SPILL", "$SPILL", "DET_SPI
 /// Parse the standard `n,name1,...,namen,m11,m12,...,mnn` form.
 pub fn parse_spill_value(value: &str) -> Result<Spillover> {
     let parts: Vec<&str> = value.split(',').map(str::trim).collect();
-    let n: usize = parts
-        .first()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| Error::Compensation(format!("spillover does not start with a count: {:?}", truncate(value))))?;
+    let n: usize = parts.first().and_then(|s| s.parse().ok()).ok_or_else(|| {
+        Error::Compensation(format!(
+            "spillover does not start with a count: {:?}",
+            truncate(value)
+        ))
+    })?;
     if n == 0 {
         return Err(Error::Compensation("spillover declares 0 detectors".into()));
     }
@@ -46,7 +48,9 @@ pub fn parse_spill_value(value: &str) -> Result<Spillover> {
             .parse()
             .map_err(|_| Error::Compensation(format!("spillover value {s:?} is not a number")))?;
         if !v.is_finite() {
-            return Err(Error::Compensation(format!("spillover value {s:?} is not finite")));
+            return Err(Error::Compensation(format!(
+                "spillover value {s:?} is not finite"
+            )));
         }
         matrix.push(v);
     }

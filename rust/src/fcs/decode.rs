@@ -68,7 +68,12 @@ pub fn storage_bytes(c: &Channel) -> Option<usize> {
 }
 
 /// Build the slot table. Returns an error for a byte order that cannot apply.
-fn slots(chans: &[Channel], layout: &RowLayout, order: &ByteOrder, scaled: bool) -> Result<Vec<Slot>> {
+fn slots(
+    chans: &[Channel],
+    layout: &RowLayout,
+    order: &ByteOrder,
+    scaled: bool,
+) -> Result<Vec<Slot>> {
     let mut off = 0u64;
     let mut out = Vec::with_capacity(chans.len());
     for (i, c) in chans.iter().enumerate() {
@@ -172,7 +177,13 @@ impl Out for f64 {
 /// enough to balance 2..64 threads.
 const CHUNK_ROWS: usize = 16_384;
 
-fn decode_bytes<T: Out>(data: &[u8], n_events: usize, row_bytes: usize, slots: &[Slot], order: &ByteOrder) -> Vec<T> {
+fn decode_bytes<T: Out>(
+    data: &[u8],
+    n_events: usize,
+    row_bytes: usize,
+    slots: &[Slot],
+    order: &ByteOrder,
+) -> Vec<T> {
     let p = slots.len();
     let mut out = vec![T::default(); n_events * p];
     if p == 0 || n_events == 0 {
@@ -243,12 +254,17 @@ fn parse_ascii_value(field: &[u8], at: u64) -> Result<f64> {
     if s.is_empty() {
         return Ok(0.0);
     }
-    s.parse::<f64>().map_err(|_| {
-        Error::fcs_at(at, format!("ASCII data value {s:?} is not a number"))
-    })
+    s.parse::<f64>()
+        .map_err(|_| Error::fcs_at(at, format!("ASCII data value {s:?} is not a number")))
 }
 
-fn decode_ascii_fixed(data: &[u8], data_start: u64, n_events: usize, row_bytes: usize, slots: &[Slot]) -> Result<Vec<f64>> {
+fn decode_ascii_fixed(
+    data: &[u8],
+    data_start: u64,
+    n_events: usize,
+    row_bytes: usize,
+    slots: &[Slot],
+) -> Result<Vec<f64>> {
     let p = slots.len();
     let mut out = Vec::with_capacity(n_events * p);
     for (r, row) in data.chunks_exact(row_bytes).take(n_events).enumerate() {
@@ -262,7 +278,12 @@ fn decode_ascii_fixed(data: &[u8], data_start: u64, n_events: usize, row_bytes: 
     Ok(out)
 }
 
-fn decode_ascii_delimited(data: &[u8], data_start: u64, n_events: usize, slots: &[Slot]) -> Result<Vec<f64>> {
+fn decode_ascii_delimited(
+    data: &[u8],
+    data_start: u64,
+    n_events: usize,
+    slots: &[Slot],
+) -> Result<Vec<f64>> {
     let p = slots.len();
     let want = n_events * p;
     let mut out = Vec::with_capacity(want);
@@ -286,7 +307,10 @@ fn decode_ascii_delimited(data: &[u8], data_start: u64, n_events: usize, slots: 
             i += 1;
         }
         let s = &slots[out.len() % p];
-        out.push(s.scale.apply(parse_ascii_value(&data[start..i], data_start + start as u64)?));
+        out.push(s.scale.apply(parse_ascii_value(
+            &data[start..i],
+            data_start + start as u64,
+        )?));
     }
     Ok(out)
 }
@@ -312,7 +336,9 @@ pub fn decode(
                 Events::F64(decode_bytes(data, n_events, *row_bytes, &slots, order))
             }
         }
-        RowLayout::Packed { row_bits } => Events::F64(decode_packed(data, n_events, *row_bits, &slots)),
+        RowLayout::Packed { row_bits } => {
+            Events::F64(decode_packed(data, n_events, *row_bits, &slots))
+        }
         RowLayout::AsciiFixed { row_bytes } => Events::F64(decode_ascii_fixed(
             data, data_start, n_events, *row_bytes, &slots,
         )?),
@@ -342,7 +368,10 @@ mod tests {
     #[test]
     fn bits() {
         // 0b1010_1100 0b1111_0000: 10-bit value from bit 0 = 0b1010110011
-        assert_eq!(read_bits(&[0b1010_1100, 0b1111_0000], 0, 10), 0b10_1011_0011);
+        assert_eq!(
+            read_bits(&[0b1010_1100, 0b1111_0000], 0, 10),
+            0b10_1011_0011
+        );
         assert_eq!(read_bits(&[0b1010_1100, 0b1111_0000], 10, 6), 0b11_0000);
     }
 }

@@ -49,10 +49,7 @@ pub enum ByteOrder {
 
 impl ByteOrder {
     pub fn parse(s: &str) -> Option<Self> {
-        let parts: Option<Vec<u8>> = s
-            .split(',')
-            .map(|p| p.trim().parse::<u8>().ok())
-            .collect();
+        let parts: Option<Vec<u8>> = s.split(',').map(|p| p.trim().parse::<u8>().ok()).collect();
         let parts = parts?;
         let n = parts.len();
         if n == 0 || n > 8 {
@@ -83,7 +80,11 @@ pub enum Scale {
     /// Linear amplifier gain: value / gain.
     Gain(f64),
     /// `$PnE f1,f2` log amplifier: f2 * 10^(f1 * value / range).
-    Log { decades: f64, offset: f64, range: f64 },
+    Log {
+        decades: f64,
+        offset: f64,
+        range: f64,
+    },
     /// Time channel: value * `$TIMESTEP`.
     TimeStep(f64),
 }
@@ -136,9 +137,9 @@ pub(crate) fn parse_count(kw: &Keywords, key: &str) -> Result<Option<u64>> {
             if t.is_empty() {
                 return Ok(None);
             }
-            t.parse::<u64>()
-                .map(Some)
-                .map_err(|_| Error::fcs_kw(key, format!("value {t:?} is not a non-negative integer")))
+            t.parse::<u64>().map(Some).map_err(|_| {
+                Error::fcs_kw(key, format!("value {t:?} is not a non-negative integer"))
+            })
         }
     }
 }
@@ -352,12 +353,15 @@ fn channel_scale(
     match kw.get(&g_kw) {
         None => Ok(Scale::Identity),
         Some(g) => match parse_f64(g) {
-            Some(g) if g == 1.0 => Ok(Scale::Identity),
+            Some(1.0) => Ok(Scale::Identity),
             Some(g) if g != 0.0 => Ok(Scale::Gain(g)),
             _ => {
                 ctx.repair(
                     "bad_gain",
-                    format!("{g_kw} value {:?} is not a non-zero number; ignored it", g.trim()),
+                    format!(
+                        "{g_kw} value {:?} is not a non-zero number; ignored it",
+                        g.trim()
+                    ),
                 )?;
                 Ok(Scale::Identity)
             }

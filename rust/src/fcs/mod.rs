@@ -133,7 +133,12 @@ fn segment_bytes(buf: &[u8], start: u64, end: u64) -> Option<&[u8]> {
     buf.get(s..=e)
 }
 
-fn add_pairs(kw: &mut Keywords, pairs: Vec<(String, String)>, ctx: &mut Ctx, where_: &str) -> Result<()> {
+fn add_pairs(
+    kw: &mut Keywords,
+    pairs: Vec<(String, String)>,
+    ctx: &mut Ctx,
+    where_: &str,
+) -> Result<()> {
     for (k, v) in pairs {
         let key = k.trim().to_string();
         if key.is_empty() {
@@ -165,7 +170,12 @@ fn add_pairs(kw: &mut Keywords, pairs: Vec<(String, String)>, ctx: &mut Ctx, whe
 }
 
 /// Parse the primary (and supplemental) TEXT of the data set at `base`.
-fn parse_text(buf: &[u8], base: u64, header: &Header, ctx: &mut Ctx) -> Result<(Keywords, TextEncoding)> {
+fn parse_text(
+    buf: &[u8],
+    base: u64,
+    header: &Header,
+    ctx: &mut Ctx,
+) -> Result<(Keywords, TextEncoding)> {
     let len = buf.len() as u64;
     let (ts, te) = header.text;
     if ts < header::HEADER_LEN as u64 || te <= ts {
@@ -200,7 +210,10 @@ fn parse_text(buf: &[u8], base: u64, header: &Header, ctx: &mut Ctx) -> Result<(
         if !doubled {
             ctx.repair(
                 "text_end_off_by_one",
-                format!("TEXT end offset {end} is one byte past the closing delimiter; used {}", end - 1),
+                format!(
+                    "TEXT end offset {end} is one byte past the closing delimiter; used {}",
+                    end - 1
+                ),
             )?;
             seg = &seg[..seg.len() - 1];
         }
@@ -215,8 +228,14 @@ fn parse_text(buf: &[u8], base: u64, header: &Header, ctx: &mut Ctx) -> Result<(
     add_pairs(&mut kw, pairs, ctx, "TEXT")?;
 
     // Supplemental TEXT (FCS 3.0+), same delimiter.
-    let st = layout::parse_count(&kw, "$BEGINSTEXT").ok().flatten().unwrap_or(0);
-    let se = layout::parse_count(&kw, "$ENDSTEXT").ok().flatten().unwrap_or(0);
+    let st = layout::parse_count(&kw, "$BEGINSTEXT")
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    let se = layout::parse_count(&kw, "$ENDSTEXT")
+        .ok()
+        .flatten()
+        .unwrap_or(0);
     if st > 0 && se > st && (st, se) != (ts, te) {
         let (a, b) = (base.saturating_add(st), base.saturating_add(se));
         let overlaps = a <= end && b >= start;
@@ -274,7 +293,14 @@ fn row_bytes(chans: &[Channel]) -> Result<u64> {
 }
 
 /// Choose between the HEADER's and TEXT's DATA offsets and work out the layout.
-fn plan_data(buf: &[u8], base: u64, header: &Header, kw: &Keywords, chans: &[Channel], ctx: &mut Ctx) -> Result<DataPlan> {
+fn plan_data(
+    buf: &[u8],
+    base: u64,
+    header: &Header,
+    kw: &Keywords,
+    chans: &[Channel],
+    ctx: &mut Ctx,
+) -> Result<DataPlan> {
     let file_len = buf.len() as u64;
     let text_off = match (
         layout::parse_count(kw, "$BEGINDATA")?,
@@ -308,7 +334,9 @@ fn plan_data(buf: &[u8], base: u64, header: &Header, kw: &Keywords, chans: &[Cha
             return Ok(DataPlan {
                 start: base,
                 len: 0,
-                layout: RowLayout::Bytes { row_bytes: rb as usize },
+                layout: RowLayout::Bytes {
+                    row_bytes: rb as usize,
+                },
                 n_events: 0,
             });
         }
@@ -339,19 +367,28 @@ fn plan_data(buf: &[u8], base: u64, header: &Header, kw: &Keywords, chans: &[Cha
         }
         let declared = end - start + 1;
         if start >= file_len {
-            last_err = format!("{src} DATA starts at byte {start}, past the end of the file ({file_len} bytes)");
+            last_err = format!(
+                "{src} DATA starts at byte {start}, past the end of the file ({file_len} bytes)"
+            );
             continue;
         }
         let available = declared.min(file_len - start);
         // Work out the layout and the bytes it needs.
         let (layout, n_events, needed) = if all_ascii && delimited {
-            let n = tot.ok_or_else(|| Error::fcs_kw("$TOT", "required for delimited ASCII data"))?;
+            let n =
+                tot.ok_or_else(|| Error::fcs_kw("$TOT", "required for delimited ASCII data"))?;
             (RowLayout::AsciiDelimited, n, 0)
         } else if rb == 0 {
             return Err(Error::fcs_kw("$PAR", "data set has no parameters"));
         } else if all_ascii {
             let n = tot.unwrap_or(declared / rb);
-            (RowLayout::AsciiFixed { row_bytes: rb as usize }, n, needed_for(n, false).unwrap_or(u64::MAX))
+            (
+                RowLayout::AsciiFixed {
+                    row_bytes: rb as usize,
+                },
+                n,
+                needed_for(n, false).unwrap_or(u64::MAX),
+            )
         } else if chans.iter().any(|c| c.kind == ValueKind::Ascii) {
             return Err(Error::fcs_kw(
                 "$PnDATATYPE",
@@ -363,12 +400,21 @@ fn plan_data(buf: &[u8], base: u64, header: &Header, kw: &Keywords, chans: &[Cha
                 None => {
                     ctx.repair(
                         "missing_tot",
-                        format!("$TOT is missing; counted {} events from the DATA size", declared / rb),
+                        format!(
+                            "$TOT is missing; counted {} events from the DATA size",
+                            declared / rb
+                        ),
                     )?;
                     declared / rb
                 }
             };
-            (RowLayout::Bytes { row_bytes: rb as usize }, n, needed_for(n, false).unwrap_or(u64::MAX))
+            (
+                RowLayout::Bytes {
+                    row_bytes: rb as usize,
+                },
+                n,
+                needed_for(n, false).unwrap_or(u64::MAX),
+            )
         } else {
             // Integer widths that are not whole bytes: either each value is
             // padded to whole bytes, or (FCS 2.0) values are bit-packed. The
@@ -377,7 +423,13 @@ fn plan_data(buf: &[u8], base: u64, header: &Header, kw: &Keywords, chans: &[Cha
             let padded = needed_for(n, false).unwrap_or(u64::MAX);
             let packed = needed_for(n, true).unwrap_or(u64::MAX);
             if declared >= padded || available >= padded {
-                (RowLayout::Bytes { row_bytes: rb as usize }, n, padded)
+                (
+                    RowLayout::Bytes {
+                        row_bytes: rb as usize,
+                    },
+                    n,
+                    padded,
+                )
             } else {
                 ctx.repair(
                     "bit_packed_data",
@@ -465,7 +517,10 @@ pub fn parse_dataset(buf: &[u8], base: u64, strict: bool, mode: DataMode) -> Res
     if n_par as usize > kw.len() {
         return Err(Error::fcs_kw(
             "$PAR",
-            format!("{n_par} parameters declared but TEXT holds only {} keywords", kw.len()),
+            format!(
+                "{n_par} parameters declared but TEXT holds only {} keywords",
+                kw.len()
+            ),
         ));
     }
     let n_par = n_par as usize;
@@ -485,7 +540,10 @@ pub fn parse_dataset(buf: &[u8], base: u64, strict: bool, mode: DataMode) -> Res
     let spillover = match spillover_from_keywords(&kw) {
         Ok(s) => s,
         Err(e) => {
-            ctx.repair("bad_spillover", format!("{e}; no spillover matrix taken from the file"))?;
+            ctx.repair(
+                "bad_spillover",
+                format!("{e}; no spillover matrix taken from the file"),
+            )?;
             None
         }
     };

@@ -217,7 +217,10 @@ mod tests {
     fn escaped_delimiter_in_value() {
         assert_eq!(
             tok(b"/$FIL/a//b.fcs/$TOT/1/"),
-            vec![("$FIL".into(), "a/b.fcs".into()), ("$TOT".into(), "1".into())]
+            vec![
+                ("$FIL".into(), "a/b.fcs".into()),
+                ("$TOT".into(), "1".into())
+            ]
         );
     }
 

@@ -98,7 +98,9 @@ fn choose_delimiter(pairs: &[(String, String)]) -> Result<u8> {
         .copied()
         .find(|&d| nowhere(d))
         .or_else(|| DELIMITER_CANDIDATES.iter().copied().find(|&d| safe(d)))
-        .ok_or_else(|| Error::InvalidArgument("keywords contain every usable TEXT delimiter".into()))
+        .ok_or_else(|| {
+            Error::InvalidArgument("keywords contain every usable TEXT delimiter".into())
+        })
 }
 
 fn byteord_keyword(order: &ByteOrder) -> String {
@@ -125,7 +127,9 @@ fn storage_width(kind: ValueKind, bits: u32) -> usize {
 fn validate(spec: &WriteSpec, n_values: usize) -> Result<usize> {
     let p = spec.channels.len();
     if p == 0 {
-        return Err(Error::InvalidArgument("at least one channel is needed".into()));
+        return Err(Error::InvalidArgument(
+            "at least one channel is needed".into(),
+        ));
     }
     if n_values % p != 0 {
         return Err(Error::InvalidArgument(format!(
@@ -146,7 +150,9 @@ fn validate(spec: &WriteSpec, n_values: usize) -> Result<usize> {
     }
     for (c, &b) in spec.channels.iter().zip(&spec.bits) {
         if c.trim().is_empty() {
-            return Err(Error::InvalidArgument("channel names must not be empty".into()));
+            return Err(Error::InvalidArgument(
+                "channel names must not be empty".into(),
+            ));
         }
         let ok = match spec.kind {
             ValueKind::Uint => (1..=64).contains(&b),
@@ -173,7 +179,9 @@ fn validate(spec: &WriteSpec, n_values: usize) -> Result<usize> {
     let mut seen = std::collections::HashSet::new();
     for c in &spec.channels {
         if !seen.insert(c.as_str()) {
-            return Err(Error::InvalidArgument(format!("channel name {c:?} is repeated")));
+            return Err(Error::InvalidArgument(format!(
+                "channel name {c:?} is repeated"
+            )));
         }
     }
     Ok(n_values / p)
@@ -269,10 +277,20 @@ fn encode_uint(v: u64, width: usize, order: &ByteOrder, out: &mut [u8]) {
     }
 }
 
-fn encode_value(v: f64, kind: ValueKind, bits: u32, order: &ByteOrder, out: &mut [u8]) -> std::result::Result<(), String> {
+fn encode_value(
+    v: f64,
+    kind: ValueKind,
+    bits: u32,
+    order: &ByteOrder,
+    out: &mut [u8],
+) -> std::result::Result<(), String> {
     match kind {
         ValueKind::Uint => {
-            let max = if bits >= 64 { u64::MAX as f64 } else { (1u64 << bits) as f64 };
+            let max = if bits >= 64 {
+                u64::MAX as f64
+            } else {
+                (1u64 << bits) as f64
+            };
             if !(v >= 0.0 && v < max && v.fract() == 0.0) {
                 return Err(format!("value {v} is not an integer in [0, 2^{bits})"));
             }
@@ -287,7 +305,10 @@ fn encode_value(v: f64, kind: ValueKind, bits: u32, order: &ByteOrder, out: &mut
                 format!("{v}")
             };
             if s.len() > out.len() || !v.is_finite() {
-                return Err(format!("value {v} does not fit in {} characters", out.len()));
+                return Err(format!(
+                    "value {v} does not fit in {} characters",
+                    out.len()
+                ));
             }
             let pad = out.len() - s.len();
             out[..pad].fill(b' ');
@@ -303,7 +324,11 @@ const CHUNK_ROWS: usize = 65_536;
 pub fn write_to<W: Write>(w: &mut W, values: Values<'_>, spec: &WriteSpec) -> Result<u64> {
     let n_events = validate(spec, values.len())?;
     let p = spec.channels.len();
-    let widths: Vec<usize> = spec.bits.iter().map(|&b| storage_width(spec.kind, b)).collect();
+    let widths: Vec<usize> = spec
+        .bits
+        .iter()
+        .map(|&b| storage_width(spec.kind, b))
+        .collect();
     let row_bytes: usize = widths.iter().sum();
     let data_len = (n_events as u64)
         .checked_mul(row_bytes as u64)
@@ -357,14 +382,20 @@ pub fn write_to<W: Write>(w: &mut W, values: Values<'_>, spec: &WriteSpec) -> Re
                     for c in 0..p {
                         let i = (first + r) * p + c;
                         let v = values.get(i);
-                        encode_value(v, spec.kind, spec.bits[c], &spec.byte_order, &mut row[off..off + widths[c]])
-                            .map_err(|m| {
-                                Error::InvalidArgument(format!(
-                                    "channel {:?}, event {}: {m}",
-                                    spec.channels[c],
-                                    first + r
-                                ))
-                            })?;
+                        encode_value(
+                            v,
+                            spec.kind,
+                            spec.bits[c],
+                            &spec.byte_order,
+                            &mut row[off..off + widths[c]],
+                        )
+                        .map_err(|m| {
+                            Error::InvalidArgument(format!(
+                                "channel {:?}, event {}: {m}",
+                                spec.channels[c],
+                                first + r
+                            ))
+                        })?;
                         off += widths[c];
                     }
                     Ok::<(), Error>(())
@@ -398,7 +429,9 @@ pub fn write_path(path: &Path, values: Values<'_>, spec: &WriteSpec) -> Result<u
             Error::Io { source, .. } => Error::io(&name, source),
             other => other,
         })?;
-        let f = bw.into_inner().map_err(|e| Error::io(&name, e.into_error()))?;
+        let f = bw
+            .into_inner()
+            .map_err(|e| Error::io(&name, e.into_error()))?;
         f.sync_all().map_err(|e| Error::io(&name, e))?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(&name, e))?;
         Ok(n)
@@ -418,7 +451,10 @@ mod tests {
         WriteSpec {
             channels: vec!["FSC-A".into(), "CD38".into()],
             markers: vec!["".into(), "CD38 PE".into()],
-            keywords: vec![("$FIL".into(), "a|b/c.fcs".into()), ("$P2G".into(), "1".into())],
+            keywords: vec![
+                ("$FIL".into(), "a|b/c.fcs".into()),
+                ("$P2G".into(), "1".into()),
+            ],
             kind,
             bits: vec![bits, bits],
             byte_order: order,

@@ -9,9 +9,7 @@ use pyo3::prelude::*;
 use crate::error::Error;
 
 fn cd38_error(py: Python<'_>, class: &str, message: String) -> PyErr {
-    let cls = py
-        .import("cd38.errors")
-        .and_then(|m| m.getattr(class));
+    let cls = py.import("cd38.errors").and_then(|m| m.getattr(class));
     match cls {
         Ok(cls) => match cls.call1((message.clone(),)) {
             Ok(inst) => PyErr::from_value(inst),

@@ -81,12 +81,20 @@ fn convert(py: Python<'_>, ds: Dataset) -> PyResult<PyDataset> {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         markers: ds.channels.iter().map(|c| c.marker.clone()).collect(),
-        datatypes: ds.channels.iter().map(|c| c.kind.code().to_string()).collect(),
+        datatypes: ds
+            .channels
+            .iter()
+            .map(|c| c.kind.code().to_string())
+            .collect(),
         bits: ds.channels.iter().map(|c| c.bits).collect(),
         time_index: ds.channels.iter().position(|c| c.is_time),
         channels: ds.channels.into_iter().map(|c| c.name).collect(),
         n_events: n,
-        repairs: ds.repairs.into_iter().map(|r| (r.code, r.message)).collect(),
+        repairs: ds
+            .repairs
+            .into_iter()
+            .map(|r| (r.code, r.message))
+            .collect(),
         spillover: ds
             .spillover
             .map(|s| (s.detectors, s.matrix, s.source.unwrap_or_default())),
@@ -104,7 +112,13 @@ fn convert(py: Python<'_>, ds: Dataset) -> PyResult<PyDataset> {
 /// Read data set `dataset` of the FCS file at `path`.
 #[pyfunction]
 #[pyo3(signature = (path, dataset=0, strict=false, data="scale"))]
-fn read_fcs(py: Python<'_>, path: PathBuf, dataset: usize, strict: bool, data: &str) -> PyResult<PyDataset> {
+fn read_fcs(
+    py: Python<'_>,
+    path: PathBuf,
+    dataset: usize,
+    strict: bool,
+    data: &str,
+) -> PyResult<PyDataset> {
     let opts = ReadOptions {
         dataset,
         strict,
@@ -119,7 +133,12 @@ fn read_fcs(py: Python<'_>, path: PathBuf, dataset: usize, strict: bool, data: &
 /// Read every data set of the FCS file at `path`.
 #[pyfunction]
 #[pyo3(signature = (path, strict=false, data="scale"))]
-fn read_fcs_all(py: Python<'_>, path: PathBuf, strict: bool, data: &str) -> PyResult<Vec<PyDataset>> {
+fn read_fcs_all(
+    py: Python<'_>,
+    path: PathBuf,
+    strict: bool,
+    data: &str,
+) -> PyResult<Vec<PyDataset>> {
     let m = mode(data)?;
     let all = py
         .detach(|| guarded(|| fcs::read_path_all(&path, strict, m)))
@@ -130,7 +149,14 @@ fn read_fcs_all(py: Python<'_>, path: PathBuf, strict: bool, data: &str) -> PyRe
 /// Parse an FCS file held in memory; `name` is used in error messages.
 #[pyfunction]
 #[pyo3(signature = (buffer, name="<bytes>", dataset=0, strict=false, data="scale"))]
-fn read_fcs_bytes(py: Python<'_>, buffer: &[u8], name: &str, dataset: usize, strict: bool, data: &str) -> PyResult<PyDataset> {
+fn read_fcs_bytes(
+    py: Python<'_>,
+    buffer: &[u8],
+    name: &str,
+    dataset: usize,
+    strict: bool,
+    data: &str,
+) -> PyResult<PyDataset> {
     let opts = ReadOptions {
         dataset,
         strict,
@@ -200,13 +226,17 @@ fn write_fcs(
     };
     if let Ok(a) = data.extract::<PyReadonlyArray2<'_, f32>>() {
         check_cols(a.shape()[1])?;
-        let s = a.as_slice().map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
+        let s = a
+            .as_slice()
+            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
         py.detach(|| guarded(|| write::write_path(&path, write::Values::F32(s), &spec)))
             .map_err(to_pyerr)
     } else {
         let a = data.extract::<PyReadonlyArray2<'_, f64>>()?;
         check_cols(a.shape()[1])?;
-        let s = a.as_slice().map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
+        let s = a
+            .as_slice()
+            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
         py.detach(|| guarded(|| write::write_path(&path, write::Values::F64(s), &spec)))
             .map_err(to_pyerr)
     }
