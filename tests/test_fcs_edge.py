@@ -5,9 +5,10 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-import cd38
 import numpy as np
 import pytest
+
+import cd38
 from fcsbuild import build, params
 
 

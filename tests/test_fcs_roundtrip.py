@@ -5,11 +5,12 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-import cd38
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import cd38
 
 # Keys and values may contain any of the delimiters the writer can choose from,
 # so delimiter choice and escaping are exercised.

@@ -5,9 +5,10 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import cd38
 import numpy as np
 import pytest
+
+import cd38
 from conftest import DATA, needs_data, shared_fcs_files
 
 pytestmark = needs_data

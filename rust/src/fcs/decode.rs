@@ -159,17 +159,26 @@ fn read_bits(data: &[u8], pos: u64, bits: u32) -> u64 {
 
 trait Out: Copy + Send + Sync + Default {
     fn from_f64(v: f64) -> Self;
+    fn from_f32(v: f32) -> Self;
 }
 impl Out for f32 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
     }
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        v
+    }
 }
 impl Out for f64 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
+    }
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        v as f64
     }
 }
 
@@ -209,21 +218,32 @@ fn decode_bytes<T: Out>(
     out
 }
 
-/// The common modern layout (all float32), kept simple enough to vectorise.
+/// The common modern layout (all float32), kept simple enough to vectorise:
+/// identity channels are a plain (byte-swapped) copy, scaled ones one multiply/divide.
 fn decode_f32_rows<T: Out>(o: &mut [T], d: &[u8], slots: &[Slot], big: bool) {
-    let identity = slots.iter().all(|s| s.scale == Scale::Identity);
-    for (i, (ov, b)) in o.iter_mut().zip(d.chunks_exact(4)).enumerate() {
+    let p = slots.len();
+    let read = |b: &[u8]| {
         let bytes = [b[0], b[1], b[2], b[3]];
-        let v = if big {
+        if big {
             f32::from_be_bytes(bytes)
         } else {
             f32::from_le_bytes(bytes)
-        };
-        *ov = if identity {
-            T::from_f64(v as f64)
-        } else {
-            T::from_f64(slots[i % slots.len()].scale.apply(v as f64))
-        };
+        }
+    };
+    if slots.iter().all(|s| s.scale == Scale::Identity) {
+        for (ov, b) in o.iter_mut().zip(d.chunks_exact(4)) {
+            *ov = T::from_f32(read(b));
+        }
+        return;
+    }
+    for (orow, drow) in o.chunks_exact_mut(p).zip(d.chunks_exact(4 * p)) {
+        for ((ov, b), s) in orow.iter_mut().zip(drow.chunks_exact(4)).zip(slots) {
+            let v = read(b);
+            *ov = match s.scale {
+                Scale::Identity => T::from_f32(v),
+                sc => T::from_f64(sc.apply(v as f64)),
+            };
+        }
     }
 }
 

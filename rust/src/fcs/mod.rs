@@ -642,8 +642,9 @@ pub fn read_bytes(buf: &[u8], opts: &ReadOptions) -> Result<Dataset> {
     parse_dataset(buf, base, opts.strict, opts.data)
 }
 
-/// Memory-map a file read-only.
-pub fn map_file(path: &Path) -> Result<memmap2::Mmap> {
+/// Memory-map a file read-only. `populate` pre-faults the whole map in one
+/// call, far cheaper than a page fault per 4 KiB when all of DATA will be read.
+pub fn map_file(path: &Path, populate: bool) -> Result<memmap2::Mmap> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
     let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
@@ -658,20 +659,24 @@ pub fn map_file(path: &Path) -> Result<memmap2::Mmap> {
     }
     // SAFETY: the map is read-only; a file truncated by another process while
     // mapped is outside what any reader can defend against.
-    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(&name, e))
+    let mut opts = memmap2::MmapOptions::new();
+    if populate {
+        opts.populate();
+    }
+    unsafe { opts.map(&file) }.map_err(|e| Error::io(&name, e))
 }
 
 /// Read one data set of the file at `path`.
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
     let name = path.display().to_string();
-    let map = map_file(path)?;
+    let map = map_file(path, opts.data != DataMode::Skip)?;
     read_bytes(&map, opts).map_err(|e| e.with_path(&name))
 }
 
 /// Read every data set of the file at `path`.
 pub fn read_path_all(path: &Path, strict: bool, mode: DataMode) -> Result<Vec<Dataset>> {
     let name = path.display().to_string();
-    let map = map_file(path)?;
+    let map = map_file(path, mode != DataMode::Skip)?;
     let offs = dataset_offsets(&map, strict).map_err(|e| e.with_path(&name))?;
     offs.into_iter()
         .map(|o| parse_dataset(&map, o, strict, mode).map_err(|e| e.with_path(&name)))
