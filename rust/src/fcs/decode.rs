@@ -182,6 +182,22 @@ impl Out for f64 {
     }
 }
 
+/// Lets the caller page DATA in and out around each window of rows, so a
+/// memory-mapped file never holds all of DATA resident next to the decoded copy.
+pub trait Pager: Sync {
+    /// DATA bytes `start..start + len` are about to be read.
+    fn prefetch(&self, _start: usize, _len: usize) {}
+    /// DATA bytes `start..start + len` will not be read again.
+    fn release(&self, _start: usize, _len: usize) {}
+}
+
+/// For DATA already in memory.
+pub struct NoPaging;
+impl Pager for NoPaging {}
+
+/// Rows decoded between paging calls: about 64 MiB of a 16-channel float32 file.
+const WINDOW_CHUNKS: usize = 64;
+
 /// Rows per parallel work item: large enough to amortise scheduling, small
 /// enough to balance 2..64 threads.
 const CHUNK_ROWS: usize = 16_384;
@@ -192,6 +208,7 @@ fn decode_bytes<T: Out>(
     row_bytes: usize,
     slots: &[Slot],
     order: &ByteOrder,
+    pager: &dyn Pager,
 ) -> Vec<T> {
     let p = slots.len();
     let mut out = vec![T::default(); n_events * p];
@@ -202,19 +219,29 @@ fn decode_bytes<T: Out>(
         .iter()
         .all(|s| s.kind == ValueKind::F32 && s.width == 4)
         && !matches!(order, ByteOrder::Mixed(_));
-    out.par_chunks_mut(CHUNK_ROWS * p)
-        .zip(data.par_chunks(CHUNK_ROWS * row_bytes))
-        .for_each(|(o, d)| {
-            if fast_f32 {
-                decode_f32_rows(o, d, slots, matches!(order, ByteOrder::Big));
-                return;
-            }
-            for (orow, drow) in o.chunks_exact_mut(p).zip(d.chunks_exact(row_bytes)) {
-                for (ov, s) in orow.iter_mut().zip(slots) {
-                    *ov = T::from_f64(s.scale.apply(read_binary(drow, s, order)));
+    let big = matches!(order, ByteOrder::Big);
+    let window_rows = CHUNK_ROWS * WINDOW_CHUNKS;
+    let windows = out
+        .chunks_mut(window_rows * p)
+        .zip(data.chunks(window_rows * row_bytes));
+    for (w, (wo, wd)) in windows.enumerate() {
+        let start = w * window_rows * row_bytes;
+        pager.prefetch(start, wd.len());
+        wo.par_chunks_mut(CHUNK_ROWS * p)
+            .zip(wd.par_chunks(CHUNK_ROWS * row_bytes))
+            .for_each(|(o, d)| {
+                if fast_f32 {
+                    decode_f32_rows(o, d, slots, big);
+                    return;
                 }
-            }
-        });
+                for (orow, drow) in o.chunks_exact_mut(p).zip(d.chunks_exact(row_bytes)) {
+                    for (ov, s) in orow.iter_mut().zip(slots) {
+                        *ov = T::from_f64(s.scale.apply(read_binary(drow, s, order)));
+                    }
+                }
+            });
+        pager.release(start, wd.len());
+    }
     out
 }
 
@@ -345,15 +372,20 @@ pub fn decode(
     layout: &RowLayout,
     order: &ByteOrder,
     scaled: bool,
+    pager: &dyn Pager,
 ) -> Result<Events> {
     let slots = slots(chans, layout, order, scaled)?;
     let all_f32 = !chans.is_empty() && chans.iter().all(|c| c.kind == ValueKind::F32);
     Ok(match layout {
         RowLayout::Bytes { row_bytes } => {
             if all_f32 {
-                Events::F32(decode_bytes(data, n_events, *row_bytes, &slots, order))
+                Events::F32(decode_bytes(
+                    data, n_events, *row_bytes, &slots, order, pager,
+                ))
             } else {
-                Events::F64(decode_bytes(data, n_events, *row_bytes, &slots, order))
+                Events::F64(decode_bytes(
+                    data, n_events, *row_bytes, &slots, order, pager,
+                ))
             }
         }
         RowLayout::Packed { row_bits } => {

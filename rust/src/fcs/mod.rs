@@ -490,8 +490,48 @@ fn plan_data(
     Err(Error::fcs_at(base + 26, last_err))
 }
 
+/// Pages a memory-mapped DATA segment in ahead of decoding and out behind it.
+struct MapPager<'a> {
+    map: &'a memmap2::Mmap,
+    data_start: usize,
+}
+
+impl decode::Pager for MapPager<'_> {
+    fn prefetch(&self, start: usize, len: usize) {
+        // Advice only: failure (an old kernel) just means ordinary page faults.
+        let _ = self
+            .map
+            .advise_range(memmap2::Advice::PopulateRead, self.data_start + start, len);
+    }
+
+    fn release(&self, start: usize, len: usize) {
+        // SAFETY: the map is a read-only shared file mapping, so dropping its
+        // pages loses nothing (they re-read from the file if touched), and no
+        // slice of this window is used after this call.
+        let _ = unsafe {
+            self.map.unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                self.data_start + start,
+                len,
+            )
+        };
+    }
+}
+
 /// Parse one data set starting at absolute offset `base`.
 pub fn parse_dataset(buf: &[u8], base: u64, strict: bool, mode: DataMode) -> Result<Dataset> {
+    parse_dataset_paged(buf, None, base, strict, mode)
+}
+
+/// As [`parse_dataset`], where `buf` is the contents of `map`, which is then
+/// paged window by window while DATA decodes.
+fn parse_dataset_paged(
+    buf: &[u8],
+    map: Option<&memmap2::Mmap>,
+    base: u64,
+    strict: bool,
+    mode: DataMode,
+) -> Result<Dataset> {
     let mut ctx = Ctx {
         strict,
         repairs: Vec::new(),
@@ -566,6 +606,17 @@ pub fn parse_dataset(buf: &[u8], base: u64, strict: bool, mode: DataMode) -> Res
                     .ok_or_else(|| Error::fcs_at(s, "DATA segment cannot be read"))?,
                 None => &[][..],
             };
+            let map_pager;
+            let pager: &dyn decode::Pager = match map {
+                Some(m) => {
+                    map_pager = MapPager {
+                        map: m,
+                        data_start: plan.start as usize,
+                    };
+                    &map_pager
+                }
+                None => &decode::NoPaging,
+            };
             Some(decode::decode(
                 bytes,
                 plan.start,
@@ -574,6 +625,7 @@ pub fn parse_dataset(buf: &[u8], base: u64, strict: bool, mode: DataMode) -> Res
                 &plan.layout,
                 &order,
                 mode == DataMode::Scale,
+                pager,
             )?)
         }
     };
@@ -627,6 +679,10 @@ pub fn dataset_offsets(buf: &[u8], strict: bool) -> Result<Vec<u64>> {
 
 /// Parse data set `opts.dataset` of an in-memory file.
 pub fn read_bytes(buf: &[u8], opts: &ReadOptions) -> Result<Dataset> {
+    read_impl(buf, None, opts)
+}
+
+fn read_impl(buf: &[u8], map: Option<&memmap2::Mmap>, opts: &ReadOptions) -> Result<Dataset> {
     let base = if opts.dataset == 0 {
         0
     } else {
@@ -639,12 +695,11 @@ pub fn read_bytes(buf: &[u8], opts: &ReadOptions) -> Result<Dataset> {
             ))
         })?
     };
-    parse_dataset(buf, base, opts.strict, opts.data)
+    parse_dataset_paged(buf, map, base, opts.strict, opts.data)
 }
 
-/// Memory-map a file read-only. `populate` pre-faults the whole map in one
-/// call, far cheaper than a page fault per 4 KiB when all of DATA will be read.
-pub fn map_file(path: &Path, populate: bool) -> Result<memmap2::Mmap> {
+/// Memory-map a file read-only.
+pub fn map_file(path: &Path) -> Result<memmap2::Mmap> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
     let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
@@ -659,26 +714,24 @@ pub fn map_file(path: &Path, populate: bool) -> Result<memmap2::Mmap> {
     }
     // SAFETY: the map is read-only; a file truncated by another process while
     // mapped is outside what any reader can defend against.
-    let mut opts = memmap2::MmapOptions::new();
-    if populate {
-        opts.populate();
-    }
-    unsafe { opts.map(&file) }.map_err(|e| Error::io(&name, e))
+    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(&name, e))
 }
 
 /// Read one data set of the file at `path`.
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
     let name = path.display().to_string();
-    let map = map_file(path, opts.data != DataMode::Skip)?;
-    read_bytes(&map, opts).map_err(|e| e.with_path(&name))
+    let map = map_file(path)?;
+    read_impl(&map, Some(&map), opts).map_err(|e| e.with_path(&name))
 }
 
 /// Read every data set of the file at `path`.
 pub fn read_path_all(path: &Path, strict: bool, mode: DataMode) -> Result<Vec<Dataset>> {
     let name = path.display().to_string();
-    let map = map_file(path, mode != DataMode::Skip)?;
+    let map = map_file(path)?;
     let offs = dataset_offsets(&map, strict).map_err(|e| e.with_path(&name))?;
     offs.into_iter()
-        .map(|o| parse_dataset(&map, o, strict, mode).map_err(|e| e.with_path(&name)))
+        .map(|o| {
+            parse_dataset_paged(&map, Some(&map), o, strict, mode).map_err(|e| e.with_path(&name))
+        })
         .collect()
 }
