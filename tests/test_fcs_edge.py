@@ -238,3 +238,29 @@ def test_bad_arguments(tmp_path: Path) -> None:
         cd38.write_fcs(tmp_path / "x.fcs", np.full((2, 1), 0.5), ["A"], datatype="I")
     assert not (tmp_path / "x.fcs").exists()  # nothing half-written
     assert [q.name for q in tmp_path.iterdir()] == ["v.fcs"]
+
+
+def _base_chain(a: np.ndarray) -> list[object]:
+    out: list[object] = []
+    b: object = a.base
+    while b is not None:
+        out.append(b)
+        b = getattr(b, "base", None) if isinstance(b, np.ndarray) else getattr(b, "obj", None)
+    return out
+
+
+def test_little_endian_float32_is_a_zero_copy_view(tmp_path: Path) -> None:
+    import mmap
+
+    d = np.arange(12, dtype=np.float32).reshape(4, 3)
+    le = cd38.read_fcs(cd38.write_fcs(tmp_path / "le.fcs", d, ["A", "B", "C"]))
+    ev = le.to_numpy()
+    np.testing.assert_array_equal(ev, d)
+    assert any(isinstance(b, mmap.mmap) for b in _base_chain(ev))
+    assert not ev.flags.writeable
+    be = cd38.read_fcs(cd38.write_fcs(tmp_path / "be.fcs", d, ["A", "B", "C"], byteorder="big"))
+    assert not any(isinstance(b, mmap.mmap) for b in _base_chain(be.to_numpy()))
+    np.testing.assert_array_equal(be.to_numpy(), d)
+    # A timestep on the time channel rules the view out: values must be scaled.
+    t = cd38.read_fcs(cd38.write_fcs(tmp_path / "t.fcs", d, ["A", "B", "Time"], keywords={"$TIMESTEP": "2"}))
+    np.testing.assert_array_equal(t.to_numpy()[:, 2], d[:, 2] * 2)

@@ -70,4 +70,4 @@ def main(out_dir: str = "cd38-demo", n_events: int = 200_000) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:2]))
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "cd38-demo"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -25,6 +26,23 @@ def _check_dataset(dataset: int) -> int:
     return dataset
 
 
+def _view(ds: _core.Dataset, source: Path | bytes) -> npt.NDArray[Any]:
+    """The event matrix as a read-only view of the file's own float32 bytes."""
+    n, p = ds.n_events, len(ds.channels)
+    if ds.data_segment is None or n == 0:
+        return np.zeros((n, p), dtype=np.float32)
+    buf: Any = source
+    if isinstance(source, Path):
+        with source.open("rb") as f:
+            buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    return np.frombuffer(buf, dtype="<f4", count=n * p, offset=ds.data_segment[0]).reshape(n, p)
+
+
+def _sample(ds: _core.Dataset, source: Path | bytes, dataset: int) -> Sample:
+    events = _view(ds, source) if ds.zero_copy else None
+    return Sample(ds, source=source, dataset=dataset, events=events)
+
+
 def read_fcs(source: PathLike | bytes, dataset: int = 0, strict: bool = False) -> Sample:
     """Read one data set of an FCS 2.0 to 3.2 file (or of FCS bytes in memory).
 
@@ -36,9 +54,9 @@ def read_fcs(source: PathLike | bytes, dataset: int = 0, strict: bool = False) -
     dataset = _check_dataset(dataset)
     if isinstance(source, bytes | bytearray | memoryview):
         buf = bytes(source)
-        return Sample(_core.read_fcs_bytes(buf, dataset=dataset, strict=strict), source=buf, dataset=dataset)
+        return _sample(_core.read_fcs_bytes(buf, dataset=dataset, strict=strict, data="view"), buf, dataset)
     path = Path(source)
-    return Sample(_core.read_fcs(path, dataset=dataset, strict=strict), source=path, dataset=dataset)
+    return _sample(_core.read_fcs(path, dataset=dataset, strict=strict, data="view"), path, dataset)
 
 
 def read_fcs_metadata(source: PathLike, dataset: int = 0, strict: bool = False) -> Sample:
@@ -56,9 +74,7 @@ def read_fcs_metadata(source: PathLike, dataset: int = 0, strict: bool = False) 
 def read_fcs_datasets(source: PathLike, strict: bool = False) -> list[Sample]:
     """Read every data set of a file, following ``$NEXTDATA``."""
     path = Path(source)
-    return [
-        Sample(ds, source=path, dataset=i) for i, ds in enumerate(_core.read_fcs_all(path, strict=strict))
-    ]
+    return [_sample(ds, path, i) for i, ds in enumerate(_core.read_fcs_all(path, strict=strict, data="view"))]
 
 
 def _default_bits(datatype: str, arr: npt.NDArray[Any]) -> list[int]:

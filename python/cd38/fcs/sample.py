@@ -41,7 +41,14 @@ class Sample:
     Build one with :func:`cd38.read_fcs`.
     """
 
-    def __init__(self, ds: _core.Dataset, *, source: Path | bytes | None, dataset: int) -> None:
+    def __init__(
+        self,
+        ds: _core.Dataset,
+        *,
+        source: Path | bytes | None,
+        dataset: int,
+        events: npt.NDArray[Any] | None = None,
+    ) -> None:
         self._ds = ds
         self._source = source
         self.dataset = dataset
@@ -51,7 +58,8 @@ class Sample:
         self.spillover: Spillover | None = (
             None if spill is None else Spillover(spill[0], spill[1], source=spill[2])
         )
-        events = ds.events
+        if events is None:
+            events = ds.events
         if events is not None:
             events.setflags(write=False)
         self._events = events

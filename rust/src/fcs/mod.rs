@@ -57,6 +57,10 @@ pub enum DataMode {
     Scale,
     /// Stored values: masked integers and raw floats.
     Raw,
+    /// Scale values, except when DATA already holds them as little-endian
+    /// float32 (no gain, no timestep): then nothing is decoded and
+    /// [`Dataset::zero_copy`] is set, so the caller can view the file's bytes.
+    ScaleOrView,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +98,9 @@ pub struct Dataset {
     /// Absolute offset of the next data set, if any.
     pub next: Option<u64>,
     pub byte_order: Option<ByteOrder>,
+    /// DATA holds scale values verbatim as little-endian float32 rows in
+    /// `data_segment`, and they were left undecoded for the caller to view.
+    pub zero_copy: bool,
 }
 
 /// Keywords that change how DATA decodes: a conflicting repeat is an error, not a repair.
@@ -598,9 +605,16 @@ fn parse_dataset_paged(
     let plan = plan_data(buf, base, &header, &kw, &channels, &mut ctx)?;
     let order = byte_order.clone().unwrap_or(ByteOrder::Little);
     let data_segment = (plan.len > 0).then(|| (plan.start, plan.start + plan.len - 1));
+    let viewable = matches!(plan.layout, RowLayout::Bytes { .. })
+        && byte_order == Some(ByteOrder::Little)
+        && channels
+            .iter()
+            .all(|c| c.kind == ValueKind::F32 && c.scale == Scale::Identity);
+    let zero_copy = mode == DataMode::ScaleOrView && viewable;
     let events = match mode {
         DataMode::Skip => None,
-        DataMode::Scale | DataMode::Raw => {
+        DataMode::ScaleOrView if zero_copy => None,
+        DataMode::Scale | DataMode::Raw | DataMode::ScaleOrView => {
             let bytes = match data_segment {
                 Some((s, e)) => segment_bytes(buf, s, e)
                     .ok_or_else(|| Error::fcs_at(s, "DATA segment cannot be read"))?,
@@ -624,7 +638,7 @@ fn parse_dataset_paged(
                 &channels,
                 &plan.layout,
                 &order,
-                mode == DataMode::Scale,
+                mode != DataMode::Raw,
                 pager,
             )?)
         }
@@ -642,6 +656,7 @@ fn parse_dataset_paged(
         data_segment,
         next,
         byte_order,
+        zero_copy,
     })
 }
 

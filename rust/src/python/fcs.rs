@@ -42,6 +42,8 @@ pub struct PyDataset {
     #[pyo3(get)]
     byte_order: Option<String>,
     #[pyo3(get)]
+    zero_copy: bool,
+    #[pyo3(get)]
     events: Option<Py<PyAny>>,
 }
 
@@ -50,8 +52,9 @@ fn mode(data: &str) -> PyResult<DataMode> {
         "scale" => Ok(DataMode::Scale),
         "raw" => Ok(DataMode::Raw),
         "none" => Ok(DataMode::Skip),
+        "view" => Ok(DataMode::ScaleOrView),
         other => Err(to_pyerr(Error::InvalidArgument(format!(
-            "data must be 'scale', 'raw' or 'none', not {other:?}"
+            "data must be 'scale', 'raw', 'view' or 'none', not {other:?}"
         )))),
     }
 }
@@ -105,6 +108,7 @@ fn convert(py: Python<'_>, ds: Dataset) -> PyResult<PyDataset> {
         offset: ds.offset,
         data_segment: ds.data_segment,
         byte_order,
+        zero_copy: ds.zero_copy,
         events,
     })
 }
