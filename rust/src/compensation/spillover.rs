@@ -61,6 +61,22 @@ pub fn parse_spill_value(value: &str) -> Result<Spillover> {
     })
 }
 
+/// `n` followed by exactly n² numbers (the FCS 3.0 `$COMP` form, no names).
+fn is_nameless_matrix(v: &str) -> bool {
+    let parts: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    match parts.first().and_then(|s| s.parse::<usize>().ok()) {
+        Some(n) => {
+            n.checked_mul(n).map(|nn| nn + 1) == Some(parts.len())
+                && parts[1..].iter().all(|s| s.parse::<f64>().is_ok())
+        }
+        None => false,
+    }
+}
+
 fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
@@ -71,6 +87,14 @@ pub fn spillover_from_keywords(kw: &Keywords) -> Result<Option<Spillover>> {
         if let Some(v) = kw.get(key) {
             if v.trim().is_empty() {
                 continue;
+            }
+            if key == "$COMP" && is_nameless_matrix(v) {
+                return Err(Error::Compensation(
+                    "$COMP holds a matrix without detector names; FCS 3.0 leaves its \
+                     orientation and channel mapping open, so it is not guessed — \
+                     give the spillover matrix explicitly"
+                        .into(),
+                ));
             }
             let mut s = parse_spill_value(v).map_err(|e| match e {
                 Error::Compensation(m) => Error::Compensation(format!("{key}: {m}")),
@@ -97,5 +121,16 @@ mod tests {
         assert!(parse_spill_value("99999999999999,A").is_err());
         assert!(parse_spill_value("1,A,nan").is_err());
         assert!(parse_spill_value("1,A,1,").is_ok());
+    }
+
+    #[test]
+    fn nameless_comp_is_refused_not_guessed() {
+        let mut kw = Keywords::new();
+        kw.insert_new("$COMP".into(), "2,1,0.1,0.2,1".into());
+        let e = spillover_from_keywords(&kw).unwrap_err().to_string();
+        assert!(e.contains("without detector names"), "{e}");
+        let mut kw = Keywords::new();
+        kw.insert_new("$COMP".into(), "1,FL1,1".into());
+        assert!(spillover_from_keywords(&kw).unwrap().is_some());
     }
 }
