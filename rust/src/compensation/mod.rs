@@ -1,5 +1,7 @@
-//! Spillover matrices: parsing from FCS keywords (and, later, inversion and application).
+//! Spillover matrices: parsing from FCS keywords, inversion, application.
 
+pub mod apply;
 pub mod spillover;
 
+pub use apply::{compensate_in_place, invert};
 pub use spillover::Spillover;

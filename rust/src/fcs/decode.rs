@@ -362,21 +362,28 @@ fn decode_ascii_delimited(
     Ok(out)
 }
 
-/// Decode DATA (exactly the bytes the layout needs) to scale values (`scaled`)
-/// or to stored values (masked integers, raw floats).
+/// The DATA bytes to decode (exactly those the layout needs) and what they hold.
+pub struct Segment<'a> {
+    pub bytes: &'a [u8],
+    /// Absolute file offset of `bytes[0]`, for error messages.
+    pub start: u64,
+    pub n_events: usize,
+    pub layout: &'a RowLayout,
+    pub order: &'a ByteOrder,
+}
+
+/// Decode DATA to scale values (`scaled`) or to stored values (masked
+/// integers, raw floats).
 pub fn decode(
-    data: &[u8],
-    data_start: u64,
-    n_events: usize,
+    seg: &Segment<'_>,
     chans: &[Channel],
-    layout: &RowLayout,
-    order: &ByteOrder,
     scaled: bool,
     pager: &dyn Pager,
 ) -> Result<Events> {
-    let slots = slots(chans, layout, order, scaled)?;
+    let (data, n_events, order) = (seg.bytes, seg.n_events, seg.order);
+    let slots = slots(chans, seg.layout, order, scaled)?;
     let all_f32 = !chans.is_empty() && chans.iter().all(|c| c.kind == ValueKind::F32);
-    Ok(match layout {
+    Ok(match seg.layout {
         RowLayout::Bytes { row_bytes } => {
             if all_f32 {
                 Events::F32(decode_bytes(
@@ -392,10 +399,10 @@ pub fn decode(
             Events::F64(decode_packed(data, n_events, *row_bits, &slots))
         }
         RowLayout::AsciiFixed { row_bytes } => Events::F64(decode_ascii_fixed(
-            data, data_start, n_events, *row_bytes, &slots,
+            data, seg.start, n_events, *row_bytes, &slots,
         )?),
         RowLayout::AsciiDelimited => {
-            Events::F64(decode_ascii_delimited(data, data_start, n_events, &slots)?)
+            Events::F64(decode_ascii_delimited(data, seg.start, n_events, &slots)?)
         }
     })
 }

@@ -631,13 +631,16 @@ fn parse_dataset_paged(
                 }
                 None => &decode::NoPaging,
             };
-            Some(decode::decode(
+            let seg = decode::Segment {
                 bytes,
-                plan.start,
-                plan.n_events,
+                start: plan.start,
+                n_events: plan.n_events,
+                layout: &plan.layout,
+                order: &order,
+            };
+            Some(decode::decode(
+                &seg,
                 &channels,
-                &plan.layout,
-                &order,
                 mode != DataMode::Raw,
                 pager,
             )?)
