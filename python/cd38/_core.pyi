@@ -5,7 +5,16 @@ from typing import Any, final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Dataset", "__version__", "read_fcs", "read_fcs_all", "read_fcs_bytes", "write_fcs"]
+__all__ = [
+    "Dataset",
+    "__version__",
+    "compensate",
+    "invert_matrix",
+    "read_fcs",
+    "read_fcs_all",
+    "read_fcs_bytes",
+    "write_fcs",
+]
 __version__: str
 
 @final
@@ -64,3 +73,9 @@ def write_fcs(
     bits: list[int],
     byteorder: str,
 ) -> int: ...
+def invert_matrix(matrix: list[float], n: int) -> list[float]: ...
+def compensate(
+    events: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    detectors: list[int],
+    inverse: list[float],
+) -> npt.NDArray[Any]: ...

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
+from cd38 import _core
 from cd38.errors import CompensationError
 
 __all__ = ["Spillover"]
@@ -20,13 +26,14 @@ class Spillover:
     are ``events[:, detectors] @ inv(matrix)``.
     """
 
-    __slots__ = ("_detectors", "_matrix", "source")
+    __slots__ = ("_detectors", "_fluorochromes", "_inverse", "_matrix", "source")
 
     def __init__(
         self,
         detectors: Sequence[str],
         matrix: npt.ArrayLike,
         *,
+        fluorochromes: Sequence[str] | None = None,
         source: str | None = None,
     ) -> None:
         m = np.array(matrix, dtype=np.float64)
@@ -43,8 +50,81 @@ class Spillover:
             raise CompensationError("spillover matrix holds NaN or infinite values")
         m.setflags(write=False)
         self._detectors = tuple(str(d) for d in detectors)
+        if fluorochromes is not None and len(fluorochromes) != n:
+            raise CompensationError(
+                f"{len(fluorochromes)} fluorochromes for {n} detectors: the matrix must be square"
+            )
+        self._fluorochromes = None if fluorochromes is None else tuple(str(f) for f in fluorochromes)
         self._matrix = m
+        self._inverse: npt.NDArray[np.float64] | None = None
         self.source = source
+
+    # -- constructors ---------------------------------------------------------
+    @classmethod
+    def from_csv(cls, path: str | os.PathLike[str]) -> Spillover:
+        """A FlowJo-style CSV: a header row of detector names, then n rows of n values.
+
+        A leading column of row labels (as some exports add) is accepted when it
+        repeats the header's names.
+        """
+        p = Path(path)
+        with p.open(newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+        if not rows:
+            raise CompensationError(f"{p}: empty spillover CSV")
+        header = [c.strip() for c in rows[0]]
+        body = rows[1:]
+        if header and header[0] == "" and all(len(r) == len(header) for r in body):
+            header = header[1:]
+            body = [r[1:] for r in body]
+        try:
+            values = [[float(c) for c in r] for r in body]
+        except ValueError as e:
+            raise CompensationError(f"{p}: non-numeric spillover value ({e})") from None
+        if len(values) != len(header) or any(len(r) != len(header) for r in values):
+            raise CompensationError(
+                f"{p}: {len(header)} detector names but a {len(values)}-row matrix; "
+                "a spillover CSV must be square"
+            )
+        return cls(header, values, source=str(p))
+
+    @classmethod
+    def from_array(cls, matrix: npt.ArrayLike, detectors: Sequence[str]) -> Spillover:
+        """From an n x n array and the n detector names it spans."""
+        return cls(detectors, matrix, source="array")
+
+    # -- properties ---------------------------------------------------------------
+    @property
+    def fluorochromes(self) -> list[str]:
+        """Row names (Gating-ML spectrum matrices); the detector names otherwise."""
+        return list(self._fluorochromes or self._detectors)
+
+    @property
+    def inverse(self) -> npt.NDArray[np.float64]:
+        """The compensation matrix, ``inv(matrix)`` (read-only, computed once)."""
+        if self._inverse is None:
+            n = len(self._detectors)
+            inv = np.array(_core.invert_matrix(self._matrix.ravel().tolist(), n)).reshape(n, n)
+            inv.setflags(write=False)
+            self._inverse = inv
+        return self._inverse
+
+    def apply(self, events: npt.NDArray[Any], channels: Sequence[str]) -> npt.NDArray[Any]:
+        """Compensated copy of an (n_events, n_channels) array whose columns are ``channels``.
+
+        Columns not in the matrix pass through unchanged; the dtype is kept.
+        """
+        index = {c: i for i, c in enumerate(channels)}
+        missing = [d for d in self._detectors if d not in index]
+        if missing:
+            raise CompensationError(
+                f"spillover detector(s) {missing} are not channels of the data ({list(channels)})"
+            )
+        arr = np.asarray(events)
+        if arr.dtype not in (np.float32, np.float64):
+            arr = arr.astype(np.float64)
+        inv = self.inverse
+        return _core.compensate(arr, [index[d] for d in self._detectors], inv.ravel().tolist())
 
     @property
     def detectors(self) -> list[str]:
@@ -66,4 +146,6 @@ class Spillover:
 
     def __repr__(self) -> str:
         src = f", source={self.source!r}" if self.source else ""
+        if self._fluorochromes:
+            src = f", fluorochromes={list(self._fluorochromes)}{src}"
         return f"Spillover({len(self._detectors)} detectors: {', '.join(self._detectors)}{src})"

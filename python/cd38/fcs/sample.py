@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from cd38 import _core
 from cd38.compensation import Spillover
-from cd38.errors import InvalidArgumentError
+from cd38.errors import CompensationError, InvalidArgumentError
 from cd38.fcs.keywords import Keywords
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ class Sample:
             events.setflags(write=False)
         self._events = events
         self._raw: npt.NDArray[Any] | None = None
+        self.compensation: Spillover | None = None
 
     # -- identity -----------------------------------------------------------
     @property
@@ -158,6 +159,20 @@ class Sample:
         """Scale values of one channel (by ``$PnN`` or marker), a read-only view."""
         return self._require_events()[:, self.channel_index(name)]
 
+    def compensate(self, spillover: Spillover | None = None) -> Sample:
+        """A new sample with the detectors of ``spillover`` (default: the file's own
+        matrix) compensated; other channels pass through. This sample is unchanged.
+        """
+        spill = spillover if spillover is not None else self.spillover
+        if spill is None:
+            raise CompensationError(
+                f"{self._label()}: the file has no spillover matrix; pass one to compensate()"
+            )
+        events = spill.apply(self._require_events(), self._ds.channels)
+        out = Sample(self._ds, source=self._source, dataset=self.dataset, events=events)
+        out.compensation = spill
+        return out
+
     # -- display ------------------------------------------------------------
     def _label(self) -> str:
         if isinstance(self._source, Path):
@@ -171,4 +186,6 @@ class Sample:
             bits.append(cyt)
         if self.repairs:
             bits.append(f"{len(self.repairs)} repairs")
+        if self.compensation is not None:
+            bits.append("compensated")
         return f"Sample({self._label()!r}: {', '.join(bits)})"

@@ -1,6 +1,7 @@
 //! The thin pyo3 layer: convert arguments, release the GIL around core work,
 //! map errors. No logic of its own lives here.
 
+mod compensation;
 mod errors;
 mod fcs;
 
@@ -11,5 +12,6 @@ use pyo3::prelude::*;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     fcs::register(m)?;
+    compensation::register(m)?;
     Ok(())
 }

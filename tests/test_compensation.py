@@ -1,0 +1,108 @@
+"""Compensation against numpy and FlowKit; spillover validation."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cd38
+from conftest import needs_data
+
+
+@st.composite
+def spill_case(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    n = draw(st.integers(1, 8))
+    p = n + draw(st.integers(0, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    spill = np.eye(n) + rng.uniform(0, 0.3, (n, n)) * (1 - np.eye(n))
+    events = rng.normal(1000, 800, (draw(st.integers(0, 300)), p))
+    cols = sorted(rng.choice(p, size=n, replace=False).tolist())
+    return spill, events, cols
+
+
+@settings(max_examples=80, deadline=None)
+@given(spill_case())
+def test_matches_numpy(case: tuple[np.ndarray, np.ndarray, list[int]]) -> None:
+    spill, events, cols = case
+    names = [f"c{i}" for i in range(events.shape[1])]
+    sp = cd38.Spillover([names[c] for c in cols], spill)
+    out = sp.apply(events, names)
+    expected = events.copy()
+    expected[:, cols] = events[:, cols] @ np.linalg.inv(spill)
+    np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-9)
+    # Spilling the compensated values again restores the measurement.
+    np.testing.assert_allclose(out[:, cols] @ spill, events[:, cols], rtol=1e-9, atol=1e-7)
+    assert out.dtype == events.dtype
+
+
+def test_float32_stays_float32_and_input_is_untouched() -> None:
+    ev = np.arange(12, dtype=np.float32).reshape(4, 3)
+    before = ev.copy()
+    out = cd38.Spillover(["a", "b"], [[1, 0.1], [0, 1]]).apply(ev, ["a", "b", "c"])
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(ev, before)
+    np.testing.assert_allclose(out[:, 1], ev[:, 1] - 0.1 * ev[:, 0], rtol=1e-6)
+
+
+def test_validation(tmp_path: Path) -> None:
+    with pytest.raises(cd38.CompensationError, match="singular"):
+        _ = cd38.Spillover(["a", "b"], [[1, 1], [1, 1]]).inverse
+    with pytest.raises(cd38.CompensationError, match="2x2"):
+        cd38.Spillover(["a", "b"], [[1, 0, 0], [0, 1, 0]])
+    with pytest.raises(cd38.CompensationError, match="repeat"):
+        cd38.Spillover(["a", "a"], np.eye(2))
+    with pytest.raises(cd38.CompensationError, match="not channels"):
+        cd38.Spillover(["a", "zz"], np.eye(2)).apply(np.zeros((1, 2)), ["a", "b"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("A,B\n1,0.1\n")
+    with pytest.raises(cd38.CompensationError, match="square"):
+        cd38.Spillover.from_csv(bad)
+    ok = tmp_path / "ok.csv"
+    ok.write_text(",A,B\nA,1,0.1\nB,0.2,1\n")
+    sp = cd38.Spillover.from_csv(ok)
+    assert sp.detectors == ["A", "B"]
+    np.testing.assert_array_equal(sp.matrix, [[1, 0.1], [0.2, 1]])
+
+
+def test_sample_compensate(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    true = rng.uniform(0, 1000, (100, 2))
+    spill = np.array([[1.0, 0.2], [0.05, 1.0]])
+    measured = np.column_stack([rng.uniform(size=100), true @ spill])
+    path = cd38.write_fcs(
+        tmp_path / "s.fcs",
+        measured,
+        ["FSC-A", "FL1-A", "FL2-A"],
+        keywords={"$SPILLOVER": "2,FL1-A,FL2-A,1,0.2,0.05,1"},
+        datatype="D",
+    )
+    s = cd38.read_fcs(path)
+    c = s.compensate()
+    np.testing.assert_allclose(c.to_numpy()[:, 1:], true, rtol=1e-9)
+    np.testing.assert_array_equal(c.to_numpy()[:, 0], measured[:, 0])
+    np.testing.assert_array_equal(s.to_numpy(), measured)
+    assert c.compensation == s.spillover
+    nospill = cd38.read_fcs(cd38.write_fcs(tmp_path / "n.fcs", measured, ["A", "B", "C"]))
+    with pytest.raises(cd38.CompensationError, match="no spillover"):
+        nospill.compensate()
+
+
+@needs_data
+@pytest.mark.parametrize("use_csv", [True, False])
+def test_matches_flowkit(data_dir: Path, use_csv: bool) -> None:
+    fk = pytest.importorskip("flowkit")
+    path = data_dir / "fcs/flowkit/test_comp_example.fcs"
+    csv = data_dir / "fcs/flowkit/comp_complete_example.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = fk.Sample(str(path), ignore_offset_error=True)
+        k.apply_compensation(str(csv) if use_csv else k.metadata["spill"])
+        ref = k.get_events(source="comp")
+    s = cd38.read_fcs(path)
+    ours = s.compensate(cd38.Spillover.from_csv(csv) if use_csv else None).to_numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-3)
