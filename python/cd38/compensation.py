@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import csv
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
