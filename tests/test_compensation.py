@@ -106,3 +106,42 @@ def test_matches_flowkit(data_dir: Path, use_csv: bool) -> None:
     s = cd38.read_fcs(path)
     ours = s.compensate(cd38.Spillover.from_csv(csv) if use_csv else None).to_numpy()
     np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-3)
+
+
+def _control(tmp_path: Path, name: str, true: np.ndarray, spill: np.ndarray) -> Path:
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    noisy = true @ spill + rng.normal(0, 5, true.shape)
+    return cd38.write_fcs(tmp_path / f"{name}.fcs", noisy, ["D1", "D2", "D3"], datatype="D")
+
+
+def test_spillover_from_controls_recovers_a_known_matrix(tmp_path: Path) -> None:
+    spill = np.array([[1.0, 0.15, 0.02], [0.05, 1.0, 0.3], [0.0, 0.08, 1.0]])
+    rng = np.random.default_rng(11)
+    n = 4000
+    neg_true = rng.normal(50, 10, (n, 3))
+    negative = _control(tmp_path, "unstained", neg_true, spill)
+    controls = {}
+    for j, d in enumerate(["D1", "D2", "D3"]):
+        t = rng.normal(50, 10, (n, 3))
+        bright = rng.random(n) < 0.5  # cells: half stained, half not
+        t[bright, j] = rng.lognormal(9, 0.3, bright.sum())
+        controls[d] = _control(tmp_path, d, t, spill)
+    sp = cd38.Spillover.from_controls(controls, negative)
+    np.testing.assert_allclose(sp.matrix, spill, atol=0.01)
+    with pytest.raises(cd38.CompensationError, match="positive events"):
+        cd38.Spillover.from_controls(controls, negative, min_events=10_000)
+
+
+@needs_data
+def test_spillover_from_bead_controls(data_dir: Path) -> None:
+    folder = data_dir / "fcs/flowkit/4_color_beads"
+    files = {p.name.split("_")[2] + " " + p.name.split("_")[3] + "-A": p for p in folder.glob("*.fcs")}
+    assert set(files) == {"Red B-A", "Red A-A", "Blue B-A", "Green A-A"}
+    sp = cd38.Spillover.from_controls(files)
+    np.testing.assert_array_equal(np.diag(sp.matrix), 1.0)
+    for j, (det, path) in enumerate(files.items()):
+        comp = cd38.read_fcs(path).compensate(sp)
+        med = np.median(comp.to_numpy()[:, [comp.channels.index(d) for d in files]], axis=0)
+        off = np.delete(med, j)
+        # Compensated, a single-stain control shows (almost) nothing outside its own detector.
+        assert np.all(np.abs(off) < 0.01 * med[j]), (det, med)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from cd38 import _core
 from cd38.errors import CompensationError
+
+if TYPE_CHECKING:
+    from cd38.fcs import Sample
 
 __all__ = ["Spillover"]
 
@@ -91,6 +94,77 @@ class Spillover:
     def from_array(cls, matrix: npt.ArrayLike, detectors: Sequence[str]) -> Spillover:
         """From an n x n array and the n detector names it spans."""
         return cls(detectors, matrix, source="array")
+
+    @classmethod
+    def from_controls(
+        cls,
+        controls: Mapping[str, Sample | str | os.PathLike[str]],
+        negative: Sample | str | os.PathLike[str] | None = None,
+        *,
+        positive_percentile: float = 99.5,
+        min_events: int = 50,
+    ) -> Spillover:
+        """Compute a spillover matrix from single-stain controls, median-based.
+
+        ``controls`` maps each detector to the control stained only for the
+        fluorochrome read in that detector. Row *j* of the result is
+        ``(median_j(k) - background(k)) / (median_j(j) - background(j))`` over
+        detectors *k*, where ``median_j`` is taken over the control's positive
+        events.
+
+        With a ``negative`` (unstained) control, positive events of control *j*
+        are those above its ``positive_percentile`` in detector *j*, and the
+        background is the negative control's median. Without one, every event of
+        a control counts as positive (as for fully stained beads) and the
+        background of detector *k* is the lowest median of *k* among the other
+        controls, an approximation that a real unstained control should replace.
+        """
+        from cd38.fcs import Sample, read_fcs
+
+        def load(x: Sample | str | os.PathLike[str]) -> Sample:
+            return x if isinstance(x, Sample) else read_fcs(x)
+
+        detectors = list(controls)
+        if len(detectors) < 1:
+            raise CompensationError("at least one single-stain control is needed")
+        samples = {d: load(c) for d, c in controls.items()}
+        neg = load(negative) if negative is not None else None
+
+        def cols(s: Sample) -> npt.NDArray[np.float64]:
+            missing = [d for d in detectors if d not in s.channels]
+            if missing:
+                raise CompensationError(f"{s.path}: control lacks detector channel(s) {missing}")
+            return np.asarray(s.to_numpy()[:, [s.channels.index(d) for d in detectors]], dtype=np.float64)
+
+        if neg is not None:
+            neg_ev = cols(neg)
+            background = np.median(neg_ev, axis=0)
+            cutoff = np.percentile(neg_ev, positive_percentile, axis=0)
+        pos_medians = np.empty((len(detectors), len(detectors)))
+        for j, d in enumerate(detectors):
+            ev = cols(samples[d])
+            if neg is not None:
+                ev = ev[ev[:, j] > cutoff[j]]
+            if len(ev) < min_events:
+                raise CompensationError(
+                    f"control for {d}: only {len(ev)} positive events (need {min_events})"
+                )
+            pos_medians[j] = np.median(ev, axis=0)
+        if neg is None:
+            background = np.array(
+                [
+                    min((pos_medians[i, k] for i in range(len(detectors)) if i != k), default=0.0)
+                    for k in range(len(detectors))
+                ]
+            )
+        signal = pos_medians - background
+        diag = np.diag(signal).copy()
+        if np.any(diag <= 0):
+            bad = [detectors[j] for j in np.flatnonzero(diag <= 0)]
+            raise CompensationError(
+                f"control(s) for {bad} are not brighter than background in their own detector"
+            )
+        return cls(detectors, signal / diag[:, None], source="single-stain controls")
 
     # -- properties ---------------------------------------------------------------
     @property
