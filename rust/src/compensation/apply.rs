@@ -66,7 +66,7 @@ pub fn invert(m: &[f64], n: usize) -> Result<Vec<f64>> {
 }
 
 /// Values the compensation kernel reads and writes.
-pub trait Sample: Copy + Send + Sync {
+pub trait Sample: Copy + Send + Sync + Default {
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
 }
@@ -92,17 +92,10 @@ impl Sample for f64 {
 }
 
 const CHUNK_ROWS: usize = 8192;
+/// Rows handled together so the inner loops run over contiguous f64 columns (SIMD).
+const BLOCK_ROWS: usize = 128;
 
-/// Compensate in place: for every event (row of `p` values), the values of the
-/// columns `detectors` become `row[detectors] · inv`. Other columns pass
-/// through. Rows are independent, so the result is identical on any number of
-/// threads; sums run in f64 whatever the storage type.
-pub fn compensate_in_place<T: Sample>(
-    events: &mut [T],
-    p: usize,
-    detectors: &[usize],
-    inv: &[f64],
-) -> Result<()> {
+fn check(len: usize, p: usize, detectors: &[usize], inv: &[f64]) -> Result<()> {
     let n = detectors.len();
     if inv.len() != n * n {
         return Err(Error::Compensation(format!(
@@ -110,10 +103,9 @@ pub fn compensate_in_place<T: Sample>(
             inv.len()
         )));
     }
-    if p == 0 || events.len() % p != 0 {
+    if p == 0 || len % p != 0 {
         return Err(Error::InvalidArgument(format!(
-            "{} values do not divide into rows of {p}",
-            events.len()
+            "{len} values do not divide into rows of {p}"
         )));
     }
     if let Some(&bad) = detectors.iter().find(|&&d| d >= p) {
@@ -121,21 +113,79 @@ pub fn compensate_in_place<T: Sample>(
             "detector column {bad} is outside 0..{p}"
         )));
     }
-    events.par_chunks_mut(CHUNK_ROWS * p).for_each(|chunk| {
-        let mut d = vec![0f64; n];
-        for row in chunk.chunks_exact_mut(p) {
-            for (dj, &c) in d.iter_mut().zip(detectors) {
-                *dj = row[c].to_f64();
-            }
-            for (k, &c) in detectors.iter().enumerate() {
-                let mut acc = 0f64;
-                for (j, dj) in d.iter().enumerate() {
-                    acc += dj * inv[j * n + k];
-                }
-                row[c] = T::from_f64(acc);
+    Ok(())
+}
+
+/// One block of rows: copy, then replace the detector columns by `row[detectors] · inv`.
+fn block<T: Sample>(
+    src: &[T],
+    dst: &mut [T],
+    p: usize,
+    detectors: &[usize],
+    inv: &[f64],
+    cols: &mut [f64],
+    acc: &mut [f64],
+) {
+    let n = detectors.len();
+    let rows = src.len() / p;
+    dst.copy_from_slice(src);
+    for (j, &c) in detectors.iter().enumerate() {
+        let col = &mut cols[j * BLOCK_ROWS..j * BLOCK_ROWS + rows];
+        for (r, v) in col.iter_mut().enumerate() {
+            *v = src[r * p + c].to_f64();
+        }
+    }
+    for (k, &c) in detectors.iter().enumerate() {
+        let acc = &mut acc[..rows];
+        acc.fill(0.0);
+        // Fixed summation order (j ascending) for every element: deterministic.
+        for j in 0..n {
+            let coef = inv[j * n + k];
+            let col = &cols[j * BLOCK_ROWS..j * BLOCK_ROWS + rows];
+            for (a, v) in acc.iter_mut().zip(col) {
+                *a += v * coef;
             }
         }
-    });
+        for (r, a) in acc.iter().enumerate() {
+            dst[r * p + c] = T::from_f64(*a);
+        }
+    }
+}
+
+/// A compensated copy of `events` (rows of `p` values): the columns `detectors`
+/// become `row[detectors] · inv`; other columns pass through. Rows are
+/// independent, so the result is identical on any number of threads; sums run
+/// in f64 whatever the storage type.
+pub fn compensate<T: Sample>(
+    events: &[T],
+    p: usize,
+    detectors: &[usize],
+    inv: &[f64],
+) -> Result<Vec<T>> {
+    check(events.len(), p, detectors, inv)?;
+    let mut out = vec![T::default(); events.len()];
+    let n = detectors.len();
+    out.par_chunks_mut(CHUNK_ROWS * p)
+        .zip(events.par_chunks(CHUNK_ROWS * p))
+        .for_each(|(o, e)| {
+            let mut cols = vec![0f64; n * BLOCK_ROWS];
+            let mut acc = vec![0f64; BLOCK_ROWS];
+            for (ob, eb) in o.chunks_mut(BLOCK_ROWS * p).zip(e.chunks(BLOCK_ROWS * p)) {
+                block(eb, ob, p, detectors, inv, &mut cols, &mut acc);
+            }
+        });
+    Ok(out)
+}
+
+/// In-place variant of [`compensate`] (used where the caller owns a copy already).
+pub fn compensate_in_place<T: Sample>(
+    events: &mut [T],
+    p: usize,
+    detectors: &[usize],
+    inv: &[f64],
+) -> Result<()> {
+    let out = compensate(events, p, detectors, inv)?;
+    events.copy_from_slice(&out);
     Ok(())
 }
 

@@ -3,5 +3,5 @@
 pub mod apply;
 pub mod spillover;
 
-pub use apply::{compensate_in_place, invert};
+pub use apply::{compensate, compensate_in_place, invert};
 pub use spillover::Spillover;

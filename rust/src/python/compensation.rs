@@ -4,7 +4,7 @@ use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods
 use pyo3::prelude::*;
 
 use super::errors::{guarded, to_pyerr};
-use crate::compensation::{compensate_in_place, invert};
+use crate::compensation::{self as comp, invert};
 use crate::error::Error;
 
 /// Invert an n x n row-major matrix (singular matrices raise CompensationError).
@@ -26,11 +26,16 @@ fn compensate(
         ($arr:expr, $t:ty) => {{
             let a: PyReadonlyArray2<'_, $t> = $arr;
             let (n, p) = (a.shape()[0], a.shape()[1]);
-            let mut v: Vec<$t> = match a.as_slice() {
-                Ok(s) => s.to_vec(),
-                Err(_) => a.as_array().iter().copied().collect(),
+            let owned;
+            let src: &[$t] = match a.as_slice() {
+                Ok(s) => s,
+                Err(_) => {
+                    owned = a.as_array().iter().copied().collect::<Vec<$t>>();
+                    &owned
+                }
             };
-            py.detach(|| guarded(|| compensate_in_place(&mut v, p, &detectors, &inverse)))
+            let v = py
+                .detach(|| guarded(|| comp::compensate(src, p, &detectors, &inverse)))
                 .map_err(to_pyerr)?;
             Ok(v.into_pyarray(py).reshape([n, p])?.into_any().unbind())
         }};
