@@ -145,3 +145,27 @@ def test_spillover_from_bead_controls(data_dir: Path) -> None:
         off = np.delete(med, j)
         # Compensated, a single-stain control shows (almost) nothing outside its own detector.
         assert np.all(np.abs(off) < 0.01 * med[j]), (det, med)
+
+
+@needs_data
+def test_gatingml_spectrum_matrix_reproduces_rectangle3(data_dir: Path) -> None:
+    gml = data_dir / "gatingml2/gml/gml_matrix_rect3_gate.xml"
+    sp = cd38.Spillover.from_gatingml(gml)
+    assert sp.fluorochromes == ["FITC", "PE", "PerCP"]
+    assert sp.detectors == ["FL1-H", "FL2-H", "FL3-H"]
+    s = cd38.read_fcs(data_dir / "gatingml2/data1.fcs")
+    comp = sp.apply(s.to_numpy(), s.channels)
+    fitc, pe = comp[:, s.channels.index("FL1-H")], comp[:, s.channels.index("FL2-H")]
+    inside = (fitc >= 5) & (fitc < 70) & (pe >= 9) & (pe < 208)
+    truth = np.loadtxt(data_dir / "gatingml2/truth/Results_Rectangle3.txt", dtype=int).astype(bool)
+    np.testing.assert_array_equal(inside, truth)
+    with pytest.raises(cd38.GatingMLError, match="found 0"):
+        cd38.Spillover.from_gatingml(gml, matrix_id="nope")
+
+
+def test_gatingml_hostile_and_malformed() -> None:
+    bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
+    with pytest.raises(cd38.GatingMLError, match="DOCTYPE"):
+        cd38.Spillover.from_gatingml(bomb)
+    with pytest.raises(cd38.GatingMLError, match="malformed"):
+        cd38.Spillover.from_gatingml("<a><b></a>")

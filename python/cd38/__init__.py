@@ -11,6 +11,7 @@ from cd38.errors import (
     Cd38Error,
     CompensationError,
     FCSError,
+    GatingMLError,
     InternalError,
     InvalidArgumentError,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "Cd38Error",
     "CompensationError",
     "FCSError",
+    "GatingMLError",
     "InternalError",
     "InvalidArgumentError",
     "Keywords",

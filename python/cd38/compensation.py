@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,11 @@ import numpy as np
 import numpy.typing as npt
 
 from cd38 import _core
-from cd38.errors import CompensationError
+from cd38._xml import load_xml
+from cd38.errors import CompensationError, GatingMLError
+
+_TRANSFORMS = "http://www.isac-net.org/std/Gating-ML/v2.0/transformations"
+_DATATYPE = "http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"
 
 if TYPE_CHECKING:
     from cd38.fcs import Sample
@@ -165,6 +170,53 @@ class Spillover:
                 f"control(s) for {bad} are not brighter than background in their own detector"
             )
         return cls(detectors, signal / diag[:, None], source="single-stain controls")
+
+    @classmethod
+    def from_gatingml(
+        cls, source: str | bytes | os.PathLike[str] | ET.Element, matrix_id: str | None = None
+    ) -> Spillover:
+        """A Gating-ML 2.0 ``transforms:spectrumMatrix`` (fluorochrome rows over
+        detector columns). ``source`` is a document (text, bytes, path) or the
+        element itself; ``matrix_id`` picks one matrix when a document has several.
+        Compensated values are then addressed by fluorochrome name.
+        """
+        root = load_xml(source)
+        found = [e for e in root.iter(f"{{{_TRANSFORMS}}}spectrumMatrix")]
+        if matrix_id is not None:
+            found = [e for e in found if e.get(f"{{{_TRANSFORMS}}}id") == matrix_id]
+        if len(found) != 1:
+            what = f"with id {matrix_id!r} " if matrix_id else ""
+            raise GatingMLError(f"expected one spectrumMatrix {what}in the document, found {len(found)}")
+        el = found[0]
+        mid = el.get(f"{{{_TRANSFORMS}}}id", "")
+
+        def names(tag: str) -> list[str]:
+            group = el.find(f"{{{_TRANSFORMS}}}{tag}")
+            if group is None:
+                raise GatingMLError(f"spectrumMatrix {mid!r}: missing transforms:{tag}")
+            out = [d.get(f"{{{_DATATYPE}}}name", "") for d in group]
+            if not out or not all(out):
+                raise GatingMLError(f"spectrumMatrix {mid!r}: transforms:{tag} has unnamed dimensions")
+            return out
+
+        fluoros, dets = names("fluorochromes"), names("detectors")
+        rows = []
+        for spec in el.findall(f"{{{_TRANSFORMS}}}spectrum"):
+            try:
+                rows.append([float(c.get(f"{{{_TRANSFORMS}}}value", "")) for c in spec])
+            except ValueError:
+                raise GatingMLError(f"spectrumMatrix {mid!r}: non-numeric coefficient") from None
+        if len(rows) != len(fluoros) or any(len(r) != len(dets) for r in rows):
+            raise GatingMLError(
+                f"spectrumMatrix {mid!r}: {len(fluoros)} fluorochromes x {len(dets)} detectors "
+                f"but {len(rows)} spectra of lengths {[len(r) for r in rows]}"
+            )
+        if len(fluoros) != len(dets):
+            raise CompensationError(
+                f"spectrumMatrix {mid!r} is {len(fluoros)}x{len(dets)}; only square matrices "
+                "(compensation, not spectral unmixing) are supported"
+            )
+        return cls(dets, rows, fluorochromes=fluoros, source=f"Gating-ML spectrumMatrix {mid}")
 
     # -- properties ---------------------------------------------------------------
     @property

@@ -6,6 +6,7 @@ __all__ = [
     "Cd38Error",
     "CompensationError",
     "FCSError",
+    "GatingMLError",
     "InternalError",
     "InvalidArgumentError",
 ]
@@ -32,3 +33,7 @@ class CompensationError(Cd38Error, ValueError):
 
 class InternalError(Cd38Error, RuntimeError):
     """A bug in cd38 caught before it could crash the interpreter; please report it."""
+
+
+class GatingMLError(Cd38Error, ValueError):
+    """A Gating-ML document that is malformed, unsafe or unsupported; the message names the element."""
