@@ -5,6 +5,7 @@
 >>> s.channels, s.markers, s.n_events, s.repairs          # doctest: +SKIP
 """
 
+from cd38 import gates, transforms
 from cd38._core import __version__
 from cd38.compensation import Spillover
 from cd38.errors import (
@@ -24,12 +25,15 @@ from cd38.fcs import (
     read_fcs_metadata,
     write_fcs,
 )
+from cd38.gating import Dimension, GatingStrategy
 
 __all__ = [
     "Cd38Error",
     "CompensationError",
+    "Dimension",
     "FCSError",
     "GatingMLError",
+    "GatingStrategy",
     "InternalError",
     "InvalidArgumentError",
     "Keywords",
@@ -37,8 +41,10 @@ __all__ = [
     "Sample",
     "Spillover",
     "__version__",
+    "gates",
     "read_fcs",
     "read_fcs_datasets",
     "read_fcs_metadata",
+    "transforms",
     "write_fcs",
 ]

@@ -13,6 +13,8 @@ __all__ = [
     "read_fcs",
     "read_fcs_all",
     "read_fcs_bytes",
+    "transform_apply",
+    "transform_check",
     "write_fcs",
 ]
 __version__: str
@@ -79,3 +81,7 @@ def compensate(
     detectors: list[int],
     inverse: list[float],
 ) -> npt.NDArray[Any]: ...
+def transform_check(kind: str, params: list[float]) -> None: ...
+def transform_apply(
+    kind: str, params: list[float], values: npt.NDArray[np.float64], inverse: bool
+) -> npt.NDArray[np.float64]: ...

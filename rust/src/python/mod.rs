@@ -4,6 +4,7 @@
 mod compensation;
 mod errors;
 mod fcs;
+mod transforms;
 
 use pyo3::prelude::*;
 
@@ -13,5 +14,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     fcs::register(m)?;
     compensation::register(m)?;
+    transforms::register(m)?;
     Ok(())
 }
