@@ -34,20 +34,18 @@ def _logicle_coeffs(t: float, w: float, m: float, a: float) -> tuple[float, ...]
     x1 = x2 + w_
     x0 = x2 + 2 * w_
     b = (m + a) * LN10
-    if w_ == 0:
-        d = 0.0
-    else:
-        # d solves 2 (ln d - ln b) + w (b + d) = 0 on (0, b): bisect.
-        lo, hi = 1e-300, b
-        for _ in range(2000):
-            mid = 0.5 * (lo + hi)
-            if 2 * (math.log(mid) - math.log(b)) + w_ * (b + mid) > 0:
-                hi = mid
-            else:
-                lo = mid
-            if hi - lo <= 1e-16 * hi:
-                break
-        d = 0.5 * (lo + hi)
+    # d solves 2 (ln d - ln b) + w (b + d) = 0, increasing in d, root in (0, b]
+    # (d = b when w = 0): bisect.
+    lo, hi = 1e-300, b
+    for _ in range(2000):
+        mid = 0.5 * (lo + hi)
+        if 2 * (math.log(mid) - math.log(b)) + w_ * (b + mid) > 0:
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo <= 1e-16 * hi:
+            break
+    d = 0.5 * (lo + hi)
     ca = math.exp(x0 * (b + d))
     mfa = math.exp(b * x1) - ca * math.exp(-d * x1)
     aa = t / (math.exp(b) - mfa - ca * math.exp(-d))
