@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cd38
-import reference
 from cd38.transforms import (
     Arcsinh,
     Asinh,
@@ -119,7 +119,7 @@ def test_validation_and_value_semantics() -> None:
 def test_flowutils_agrees() -> None:
     fu = pytest.importorskip("flowutils.transforms")
     x = GRID.reshape(-1, 1)
-    for p in LOGICLE_PARAMS[:3] + [(T, 0.5, 4.5, 0)]:
+    for p in [*LOGICLE_PARAMS[:3], (T, 0.5, 4.5, 0)]:
         t, w, m, a = p
         ref = fu.logicle(x.copy(), [0], t=t, m=m, w=w, a=a)[:, 0]
         np.testing.assert_allclose(Logicle(*p).apply(GRID), ref, rtol=1e-6, atol=1e-9)
