@@ -66,3 +66,39 @@ def test_round_trip_through_gatingml(path: Path, data1: cd38.Sample) -> None:
     a, b = reference.evaluate_strategy(st, data1), reference.evaluate_strategy(again, data1)
     for pid in a:
         np.testing.assert_array_equal(a[pid], b[pid], err_msg=pid)
+
+
+@pytest.mark.parametrize("path", GML, ids=[p.name for p in GML])
+def test_engine_matches_truth_and_reference(path: Path, data1: cd38.Sample) -> None:
+    st = cd38.GatingStrategy.from_gatingml(path)
+    result = st.gate(data1)
+    ref = reference.evaluate_strategy(st, data1)
+    for pid in st.population_ids():
+        mask = result.mask(pid)
+        np.testing.assert_array_equal(mask, ref[pid], err_msg=pid)
+        expected = truth(pid)
+        if expected is not None:
+            np.testing.assert_array_equal(mask, expected, err_msg=pid)
+        elif pid in NO_TRUTH:
+            assert result.count(pid) == NO_TRUTH[pid]
+
+
+def test_export_validates_against_the_xsd() -> None:
+    lxml = pytest.importorskip("lxml.etree")
+    schema_dir = DATA / "gatingml2" / "schema"
+    schema = lxml.XMLSchema(lxml.parse(str(schema_dir / "Gating-ML.v2.0.xsd")))
+    for path in GML:
+        st = cd38.GatingStrategy.from_gatingml(path)
+        doc = lxml.fromstring(st.to_gatingml().encode())
+        assert schema.validate(doc), (path.name, schema.error_log)
+
+
+def test_counts_table(data1: cd38.Sample) -> None:
+    st = cd38.GatingStrategy.from_gatingml(DATA / "gatingml2/gml/gml_parent_rect1_rect_par1_gate.xml")
+    counts = st.gate(data1).counts()
+    row = counts.filter(counts["population"] == "ScalePar1").row(0, named=True)
+    assert row["parent"] == "ScaleRect1"
+    assert row["count"] == 558
+    parent = counts.filter(counts["population"] == "ScaleRect1").row(0, named=True)
+    assert row["pct_parent"] == pytest.approx(100 * 558 / parent["count"])
+    assert row["pct_total"] == pytest.approx(100 * 558 / data1.n_events)

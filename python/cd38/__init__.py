@@ -12,6 +12,7 @@ from cd38.errors import (
     Cd38Error,
     CompensationError,
     FCSError,
+    GatingError,
     GatingMLError,
     InternalError,
     InvalidArgumentError,
@@ -25,14 +26,16 @@ from cd38.fcs import (
     read_fcs_metadata,
     write_fcs,
 )
-from cd38.gating import Dimension, GatingStrategy
+from cd38.gating import Dimension, GatingResult, GatingStrategy
 
 __all__ = [
     "Cd38Error",
     "CompensationError",
     "Dimension",
     "FCSError",
+    "GatingError",
     "GatingMLError",
+    "GatingResult",
     "GatingStrategy",
     "InternalError",
     "InvalidArgumentError",

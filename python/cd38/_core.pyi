@@ -9,6 +9,7 @@ __all__ = [
     "Dataset",
     "__version__",
     "compensate",
+    "gate_events",
     "invert_matrix",
     "read_fcs",
     "read_fcs_all",
@@ -85,3 +86,9 @@ def transform_check(kind: str, params: list[float]) -> None: ...
 def transform_apply(
     kind: str, params: list[float], values: npt.NDArray[np.float64], inverse: bool
 ) -> npt.NDArray[np.float64]: ...
+def gate_events(
+    events: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    comps: list[tuple[list[int], list[float]]],
+    dims: list[tuple[int, int, float, float, float, bool, int | None, tuple[str, list[float]] | None]],
+    nodes: list[tuple[str, int | None, list[int], list[float], list[float], list[tuple[int, bool]]]],
+) -> list[npt.NDArray[np.uint32]]: ...

@@ -6,6 +6,7 @@ __all__ = [
     "Cd38Error",
     "CompensationError",
     "FCSError",
+    "GatingError",
     "GatingMLError",
     "InternalError",
     "InvalidArgumentError",
@@ -37,3 +38,7 @@ class InternalError(Cd38Error, RuntimeError):
 
 class GatingMLError(Cd38Error, ValueError):
     """A Gating-ML document that is malformed, unsafe or unsupported; the message names the element."""
+
+
+class GatingError(Cd38Error, ValueError):
+    """A strategy that cannot be applied to a sample (a channel or matrix it needs is missing)."""

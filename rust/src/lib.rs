@@ -5,6 +5,7 @@
 pub mod compensation;
 pub mod error;
 pub mod fcs;
+pub mod gating;
 pub mod transforms;
 
 #[cfg(feature = "python")]

@@ -11,6 +11,7 @@ from cd38.gating.model import (
     QuadrantGate,
     RectangleGate,
 )
+from cd38.gating.result import GatingResult
 from cd38.gating.strategy import GatingStrategy
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Divider",
     "EllipsoidGate",
     "Gate",
+    "GatingResult",
     "GatingStrategy",
     "PolygonGate",
     "Quadrant",

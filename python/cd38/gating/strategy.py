@@ -14,6 +14,9 @@ from cd38.gating.model import FCS, UNCOMPENSATED, Gate, QuadrantGate
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
+    from cd38.fcs import Sample
+    from cd38.gating.result import GatingResult
+
 __all__ = ["GatingStrategy"]
 
 
@@ -172,6 +175,13 @@ class GatingStrategy:
 
         self.validate()
         return serialize(self)
+
+    def gate(self, sample: Sample) -> GatingResult:
+        """Evaluate every population on ``sample`` (in the Rust engine, GIL released)."""
+        from cd38.gating.engine import run
+        from cd38.gating.result import GatingResult
+
+        return GatingResult(self, sample, run(self, sample))
 
     def hash(self) -> str:
         """SHA-256 of the canonical Gating-ML of this strategy."""

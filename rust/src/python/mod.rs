@@ -4,6 +4,7 @@
 mod compensation;
 mod errors;
 mod fcs;
+mod gating;
 mod transforms;
 
 use pyo3::prelude::*;
@@ -15,5 +16,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fcs::register(m)?;
     compensation::register(m)?;
     transforms::register(m)?;
+    gating::register(m)?;
     Ok(())
 }

@@ -1,0 +1,154 @@
+"""Compiling a strategy for one sample into the Rust engine's plan, and running it."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cd38 import _core
+from cd38.compensation import Spillover
+from cd38.errors import GatingError
+from cd38.gating.model import (
+    FCS,
+    UNCOMPENSATED,
+    BooleanGate,
+    Dimension,
+    EllipsoidGate,
+    PolygonGate,
+    QuadrantGate,
+    RectangleGate,
+)
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from cd38.fcs import Sample
+    from cd38.gating.strategy import GatingStrategy
+
+INF = math.inf
+
+
+class _Compiler:
+    def __init__(self, strategy: GatingStrategy, sample: Sample):
+        self.strategy = strategy
+        self.sample = sample
+        self.channels = sample.channels
+        self.comps: list[tuple[list[int], list[float]]] = []
+        self.comp_index: dict[str, int | None] = {}
+        self.comp_names: dict[str, list[str]] = {}
+        self.dims: list[Any] = []
+        self.dim_index: dict[Any, int] = {}
+        self.nodes: list[Any] = []
+        self.node_of: dict[str, int] = {}
+
+    def _spillover(self, ref: str, where: str) -> Spillover | None:
+        if ref == UNCOMPENSATED:
+            return None
+        if ref == FCS:
+            return self.sample.spillover  # none in the file: uncompensated, as Gating-ML says
+        sp = self.strategy.spectrum_matrices.get(ref)
+        if sp is None:
+            raise GatingError(f"{where}: unknown compensation reference {ref!r}")
+        return sp
+
+    def comp(self, ref: str, where: str) -> int | None:
+        if ref not in self.comp_index:
+            sp = self._spillover(ref, where)
+            names = list(self.channels)
+            if sp is None:
+                self.comp_index[ref] = None
+            else:
+                missing = [d for d in sp.detectors if d not in self.channels]
+                if missing:
+                    raise GatingError(f"{where}: the sample has no detector(s) {missing} of matrix {ref!r}")
+                cols = [self.channels.index(d) for d in sp.detectors]
+                for c, f in zip(cols, sp.fluorochromes, strict=True):
+                    names[c] = f
+                self.comp_index[ref] = len(self.comps)
+                self.comps.append((cols, sp.inverse.ravel().tolist()))
+            self.comp_names[ref] = names
+        return self.comp_index[ref]
+
+    def column(self, ref: str, name: str, where: str) -> int:
+        names = self.comp_names[ref]
+        if name in names:
+            return names.index(name)
+        # A compensated dimension may still be named by detector.
+        if name in self.channels:
+            return self.channels.index(name)
+        raise GatingError(
+            f"{where}: the sample has no channel {name!r} (channels: {', '.join(self.channels)})"
+        )
+
+    def dim(self, d: Dimension, where: str) -> int:
+        comp = self.comp(d.compensation, where)
+        if d.ratio is not None:
+            r = d.ratio
+            num = self.column(d.compensation, r.numerator, where)
+            den = self.column(d.compensation, r.denominator, where)
+            source: tuple[Any, ...] = (num, den, r.a, r.b, r.c, True)
+        else:
+            col = self.column(d.compensation, str(d.channel), where)
+            source = (col, col, 0.0, 0.0, 0.0, False)
+        xform = None if d.transform is None else (d.transform.kind, d.transform._values())
+        key = (source, comp, None if xform is None else (xform[0], tuple(xform[1])))
+        if key not in self.dim_index:
+            self.dim_index[key] = len(self.dims)
+            self.dims.append((*source, comp, xform))
+        return self.dim_index[key]
+
+    def add_node(self, pid: str, kind: str, dims: list[int], fa: list[float], fb: list[float],
+                 ops: list[tuple[int, bool]]) -> None:  # fmt: skip
+        parent = self.strategy.parent_of(pid)
+        self.node_of[pid] = len(self.nodes)
+        self.nodes.append((kind, None if parent is None else self.node_of[parent], dims, fa, fb, ops))
+
+    def gate(self, g: object) -> None:
+        if isinstance(g, RectangleGate):
+            dims = [self.dim(d, f"gate {g.id!r}") for d in g.dimensions]
+            mins = [-INF if v is None else v for v in g.mins]
+            maxs = [INF if v is None else v for v in g.maxs]
+            self.add_node(g.id, "rect", dims, mins, maxs, [])
+        elif isinstance(g, PolygonGate):
+            dims = [self.dim(d, f"gate {g.id!r}") for d in g.dimensions]
+            self.add_node(g.id, "polygon", dims, [c for v in g.vertices for c in v], [], [])
+        elif isinstance(g, EllipsoidGate):
+            dims = [self.dim(d, f"gate {g.id!r}") for d in g.dimensions]
+            inv = np.linalg.inv(np.array(g.covariance, dtype=np.float64)).ravel().tolist()
+            self.add_node(g.id, "ellipsoid", dims, list(g.mean), [*inv, g.distance_square], [])
+        elif isinstance(g, QuadrantGate):
+            div = {dv.id: dv for dv in g.dividers}
+            for q in g.quadrants:
+                dims, lo, hi = [], [], []
+                for ref, loc in q.positions.items():
+                    dv = div[ref]
+                    k = dv.bin(loc)  # the bin [cuts[k-1], cuts[k]) holding the location
+                    dims.append(self.dim(dv.dimension, f"quadrant {q.id!r}"))
+                    lo.append(dv.values[k - 1] if k > 0 else -INF)
+                    hi.append(dv.values[k] if k < len(dv.values) else INF)
+                self.add_node(q.id, "rect", dims, lo, hi, [])
+        elif isinstance(g, BooleanGate):
+            ops = [(self.node_of[ref], comp) for ref, comp in g.operands]
+            self.add_node(g.id, g.op, [], [], [], ops)
+        else:  # pragma: no cover
+            raise GatingError(f"cannot evaluate gate of type {type(g).__name__}")
+
+
+def run(strategy: GatingStrategy, sample: Sample) -> dict[str, npt.NDArray[np.uint32]]:
+    """Members (sorted event indices) of every population of ``strategy`` in ``sample``."""
+    strategy.validate()
+    c = _Compiler(strategy, sample)
+    for gate in strategy:
+        c.gate(gate)
+    events = sample.to_numpy()
+    if events.dtype not in (np.float32, np.float64) or not events.flags.c_contiguous:
+        events = np.ascontiguousarray(events, dtype=np.float64)
+    members = _core.gate_events(events, c.comps, c.dims, c.nodes)
+    out = {}
+    for pid, i in c.node_of.items():
+        m = members[i]
+        m.setflags(write=False)
+        out[pid] = m
+    return out

@@ -1,0 +1,93 @@
+"""`GatingResult`: the members of every population of one sample."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from cd38.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from cd38.fcs import Sample
+    from cd38.gating.strategy import GatingStrategy
+
+__all__ = ["GatingResult"]
+
+
+class GatingResult:
+    """Populations of one sample under one strategy. Membership always includes
+    the parent: an event is in a population only if it is in every ancestor."""
+
+    def __init__(
+        self, strategy: GatingStrategy, sample: Sample, members: dict[str, npt.NDArray[np.uint32]]
+    ) -> None:
+        self.strategy = strategy
+        self.sample = sample
+        self._members = members
+
+    @property
+    def n_events(self) -> int:
+        return self.sample.n_events
+
+    @property
+    def populations(self) -> list[str]:
+        return self.strategy.population_ids()
+
+    def _get(self, population: str) -> npt.NDArray[np.uint32]:
+        try:
+            return self._members[population]
+        except KeyError:
+            raise InvalidArgumentError(
+                f"no population {population!r}; populations are {self.populations}"
+            ) from None
+
+    def indices(self, population: str) -> npt.NDArray[np.uint32]:
+        """Sorted indices of the population's events (read-only)."""
+        return self._get(population)
+
+    def count(self, population: str) -> int:
+        return len(self._get(population))
+
+    def mask(self, population: str) -> npt.NDArray[np.bool_]:
+        """Membership as a boolean array over all events, parents applied."""
+        m = np.zeros(self.n_events, dtype=bool)
+        m[self._get(population)] = True
+        return m
+
+    def events(self, population: str) -> npt.NDArray[Any]:
+        """The population's events (scale values) as an array (a copy)."""
+        return self.sample.to_numpy()[self._get(population)]
+
+    def counts(self) -> pl.DataFrame:
+        """One row per population: population, parent, count, pct_parent, pct_total.
+
+        Percentages are of the parent's count (of all events at the root);
+        null when the denominator is zero.
+        """
+        import polars as pl
+
+        rows = []
+        total = self.n_events
+        for pid in self.populations:
+            parent = self.strategy.parent_of(pid)
+            n = self.count(pid)
+            denom = total if parent is None else self.count(parent)
+            rows.append(
+                {
+                    "population": pid,
+                    "parent": parent,
+                    "count": n,
+                    "pct_parent": 100.0 * n / denom if denom else None,
+                    "pct_total": 100.0 * n / total if total else None,
+                }
+            )
+        schema = {"population": pl.String, "parent": pl.String, "count": pl.Int64,
+                  "pct_parent": pl.Float64, "pct_total": pl.Float64}  # fmt: skip
+        return pl.DataFrame(rows, schema=schema)
+
+    def __repr__(self) -> str:
+        return f"GatingResult({len(self._members)} populations of {self.n_events} events)"

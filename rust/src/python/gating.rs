@@ -1,0 +1,135 @@
+//! Bindings for the gating engine. Python compiles a strategy into flat tuples;
+//! this module turns them into a [`Plan`] and evaluates it with the GIL released.
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use super::errors::{guarded, to_pyerr};
+use super::transforms::spec;
+use crate::error::{Error, Result};
+use crate::gating::{evaluate, BoolOp, CompSpec, DimSpec, Node, Plan, Predicate, Source};
+
+/// (num column, den column, a, b, c, is_ratio, compensation, transform (kind, params))
+type DimTuple = (
+    usize,
+    usize,
+    f64,
+    f64,
+    f64,
+    bool,
+    Option<usize>,
+    Option<(String, Vec<f64>)>,
+);
+/// (kind, parent, dims, floats a, floats b, boolean operands)
+type NodeTuple = (
+    String,
+    Option<usize>,
+    Vec<usize>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<(usize, bool)>,
+);
+
+fn dim(t: DimTuple) -> Result<DimSpec> {
+    let (num, den, a, b, c, is_ratio, comp, transform) = t;
+    Ok(DimSpec {
+        source: if is_ratio {
+            Source::Ratio { num, den, a, b, c }
+        } else {
+            Source::Channel(num)
+        },
+        comp,
+        transform: transform.map(|(k, p)| spec(&k, &p)).transpose()?,
+    })
+}
+
+fn node(t: NodeTuple) -> Result<Node> {
+    let (kind, parent, dims, fa, fb, operands) = t;
+    let predicate = match kind.as_str() {
+        "rect" => Predicate::Rect {
+            dims,
+            mins: fa,
+            maxs: fb,
+        },
+        "polygon" => {
+            if dims.len() != 2 || fa.len() % 2 != 0 {
+                return Err(Error::InvalidArgument(
+                    "polygon needs 2 dims and x,y pairs".into(),
+                ));
+            }
+            Predicate::Polygon {
+                dims: [dims[0], dims[1]],
+                vertices: fa.chunks_exact(2).map(|v| [v[0], v[1]]).collect(),
+            }
+        }
+        "ellipsoid" => {
+            let (inv, d2) = fb.split_at(fb.len().saturating_sub(1));
+            Predicate::Ellipsoid {
+                dims,
+                mean: fa,
+                inv_cov: inv.to_vec(),
+                d2: d2.first().copied().unwrap_or(f64::NAN),
+            }
+        }
+        "and" | "or" | "not" => Predicate::Boolean {
+            op: match kind.as_str() {
+                "and" => BoolOp::And,
+                "or" => BoolOp::Or,
+                _ => BoolOp::Not,
+            },
+            operands,
+        },
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "unknown node kind {other:?}"
+            )))
+        }
+    };
+    Ok(Node { predicate, parent })
+}
+
+/// Evaluate a compiled plan; returns each node's member indices (sorted, uint32).
+#[pyfunction]
+fn gate_events(
+    py: Python<'_>,
+    events: &Bound<'_, PyAny>,
+    comps: Vec<(Vec<usize>, Vec<f64>)>,
+    dims: Vec<DimTuple>,
+    nodes: Vec<NodeTuple>,
+) -> PyResult<Vec<Py<PyArray1<u32>>>> {
+    let plan = (|| -> Result<Plan> {
+        Ok(Plan {
+            comps: comps
+                .into_iter()
+                .map(|(detectors, inverse)| CompSpec { detectors, inverse })
+                .collect(),
+            dims: dims.into_iter().map(dim).collect::<Result<_>>()?,
+            nodes: nodes.into_iter().map(node).collect::<Result<_>>()?,
+        })
+    })()
+    .map_err(to_pyerr)?;
+    let members = if let Ok(a) = events.extract::<PyReadonlyArray2<'_, f32>>() {
+        let p = a.shape()[1];
+        let s = a
+            .as_slice()
+            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
+        py.detach(|| guarded(|| evaluate(&plan, s, p)))
+    } else {
+        let a = events.extract::<PyReadonlyArray2<'_, f64>>()?;
+        let p = a.shape()[1];
+        let s = a
+            .as_slice()
+            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
+        py.detach(|| guarded(|| evaluate(&plan, s, p)))
+    }
+    .map_err(to_pyerr)?;
+    Ok(members
+        .into_iter()
+        .map(|m| m.into_pyarray(py).unbind())
+        .collect())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(gate_events, m)?)?;
+    Ok(())
+}
