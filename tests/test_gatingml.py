@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import reference
 
 import cd38
+import reference
 from conftest import DATA, HAVE_DATA, needs_data
 
 pytestmark = needs_data

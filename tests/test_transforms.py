@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cd38
+import reference
 from cd38.transforms import (
     Arcsinh,
     Asinh,
