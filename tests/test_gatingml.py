@@ -68,10 +68,11 @@ def test_round_trip_through_gatingml(path: Path, data1: cd38.Sample) -> None:
         np.testing.assert_array_equal(a[pid], b[pid], err_msg=pid)
 
 
+@pytest.mark.parametrize("map_bounds", [True, False])
 @pytest.mark.parametrize("path", GML, ids=[p.name for p in GML])
-def test_engine_matches_truth_and_reference(path: Path, data1: cd38.Sample) -> None:
+def test_engine_matches_truth_and_reference(path: Path, data1: cd38.Sample, map_bounds: bool) -> None:
     st = cd38.GatingStrategy.from_gatingml(path)
-    result = st.gate(data1)
+    result = st.gate(data1, map_bounds=map_bounds)
     ref = reference.evaluate_strategy(st, data1)
     for pid in st.population_ids():
         mask = result.mask(pid)

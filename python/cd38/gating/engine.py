@@ -20,6 +20,7 @@ from cd38.gating.model import (
     QuadrantGate,
     RectangleGate,
 )
+from cd38.transforms import Log
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -28,11 +29,13 @@ if TYPE_CHECKING:
     from cd38.gating.strategy import GatingStrategy
 
 INF = math.inf
+_SMALLEST_POSITIVE = 5e-324
 
 
 class _Compiler:
-    def __init__(self, strategy: GatingStrategy, sample: Sample):
+    def __init__(self, strategy: GatingStrategy, sample: Sample, map_bounds: bool):
         self.strategy = strategy
+        self.map_bounds = map_bounds
         self.sample = sample
         self.channels = sample.channels
         self.comps: list[tuple[list[int], list[float]]] = []
@@ -105,11 +108,29 @@ class _Compiler:
         self.node_of[pid] = len(self.nodes)
         self.nodes.append((kind, None if parent is None else self.node_of[parent], dims, fa, fb, ops))
 
+    def box(self, dims: list[Dimension], lo: list[float], hi: list[float], where: str
+            ) -> tuple[list[int], list[float], list[float]]:  # fmt: skip
+        """A half-open box; on a transformed axis the bounds are mapped back through
+        the (strictly increasing) inverse, so no event needs transforming at all."""
+        out_dims, out_lo, out_hi = [], [], []
+        for d, a, b in zip(dims, lo, hi, strict=True):
+            t = d.transform
+            if self.map_bounds and t is not None:
+                a2, b2 = (float(v) for v in t.inverse(np.array([a, b])))
+                if isinstance(t, Log) and a == -INF:
+                    a2 = _SMALLEST_POSITIVE  # flog is NaN (never inside) for x <= 0
+                a, b = a2, b2
+                d = Dimension(d.channel, d.compensation, None, d.ratio)
+            out_dims.append(self.dim(d, where))
+            out_lo.append(a)
+            out_hi.append(b)
+        return out_dims, out_lo, out_hi
+
     def gate(self, g: object) -> None:
         if isinstance(g, RectangleGate):
-            dims = [self.dim(d, f"gate {g.id!r}") for d in g.dimensions]
             mins = [-INF if v is None else v for v in g.mins]
             maxs = [INF if v is None else v for v in g.maxs]
+            dims, mins, maxs = self.box(list(g.dimensions), mins, maxs, f"gate {g.id!r}")
             self.add_node(g.id, "rect", dims, mins, maxs, [])
         elif isinstance(g, PolygonGate):
             dims = [self.dim(d, f"gate {g.id!r}") for d in g.dimensions]
@@ -121,13 +142,14 @@ class _Compiler:
         elif isinstance(g, QuadrantGate):
             div = {dv.id: dv for dv in g.dividers}
             for q in g.quadrants:
-                dims, lo, hi = [], [], []
+                qdims, lo, hi = [], [], []
                 for ref, loc in q.positions.items():
                     dv = div[ref]
                     k = dv.bin(loc)  # the bin [cuts[k-1], cuts[k]) holding the location
-                    dims.append(self.dim(dv.dimension, f"quadrant {q.id!r}"))
+                    qdims.append(dv.dimension)
                     lo.append(dv.values[k - 1] if k > 0 else -INF)
                     hi.append(dv.values[k] if k < len(dv.values) else INF)
+                dims, lo, hi = self.box(qdims, lo, hi, f"quadrant {q.id!r}")
                 self.add_node(q.id, "rect", dims, lo, hi, [])
         elif isinstance(g, BooleanGate):
             ops = [(self.node_of[ref], comp) for ref, comp in g.operands]
@@ -136,10 +158,12 @@ class _Compiler:
             raise GatingError(f"cannot evaluate gate of type {type(g).__name__}")
 
 
-def run(strategy: GatingStrategy, sample: Sample) -> dict[str, npt.NDArray[np.uint32]]:
+def run(
+    strategy: GatingStrategy, sample: Sample, map_bounds: bool = True
+) -> dict[str, npt.NDArray[np.uint32]]:
     """Members (sorted event indices) of every population of ``strategy`` in ``sample``."""
     strategy.validate()
-    c = _Compiler(strategy, sample)
+    c = _Compiler(strategy, sample, map_bounds)
     for gate in strategy:
         c.gate(gate)
     events = sample.to_numpy()

@@ -176,12 +176,19 @@ class GatingStrategy:
         self.validate()
         return serialize(self)
 
-    def gate(self, sample: Sample) -> GatingResult:
-        """Evaluate every population on ``sample`` (in the Rust engine, GIL released)."""
+    def gate(self, sample: Sample, *, map_bounds: bool = True) -> GatingResult:
+        """Evaluate every population on ``sample`` (in the Rust engine, GIL released).
+
+        Rectangles and quadrants on transformed axes compare untransformed values
+        with bounds mapped through the inverse transform (``map_bounds``), which
+        avoids transforming events; the decision can differ from transforming
+        first only for a value within rounding (~1e-15 relative) of a bound.
+        ``map_bounds=False`` transforms every needed value instead.
+        """
         from cd38.gating.engine import run
         from cd38.gating.result import GatingResult
 
-        return GatingResult(self, sample, run(self, sample))
+        return GatingResult(self, sample, run(self, sample, map_bounds))
 
     def hash(self) -> str:
         """SHA-256 of the canonical Gating-ML of this strategy."""

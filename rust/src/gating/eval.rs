@@ -54,28 +54,30 @@ impl<T: Sample> Data<'_, T> {
         self.values[event * self.p + col].to_f64()
     }
 
-    /// The (compensated) value of one column for one event.
+    /// The value of one column for one event, compensated when `comp` gives
+    /// the column's position `k` among the detectors of a matrix.
     #[inline(always)]
-    fn column(&self, event: usize, col: usize, comp: Option<&CompSpec>) -> f64 {
-        let Some(c) = comp else {
-            return self.raw(event, col);
-        };
-        let Some(k) = c.detectors.iter().position(|&d| d == col) else {
+    fn column(&self, event: usize, col: usize, comp: Option<(&CompSpec, usize)>) -> f64 {
+        let Some((c, k)) = comp else {
             return self.raw(event, col);
         };
         let n = c.detectors.len();
-        c.detectors
-            .iter()
-            .enumerate()
-            .map(|(j, &d)| self.raw(event, d) * c.inverse[j * n + k])
-            .sum()
+        let row = &self.values[event * self.p..(event + 1) * self.p];
+        let mut acc = 0.0;
+        for (j, &d) in c.detectors.iter().enumerate() {
+            acc += row[d].to_f64() * c.inverse[j * n + k];
+        }
+        acc
     }
 }
 
 /// One dimension ready to evaluate: its spec, compensation and built transform.
 struct Dim<'a> {
     spec: &'a DimSpec,
-    comp: Option<&'a CompSpec>,
+    /// The matrix and the source columns' positions among its detectors
+    /// (None for a column the matrix does not compensate).
+    num: Option<(&'a CompSpec, usize)>,
+    den: Option<(&'a CompSpec, usize)>,
     transform: Option<Box<dyn Transform>>,
 }
 
@@ -83,10 +85,10 @@ impl Dim<'_> {
     #[inline(always)]
     fn value<T: Sample>(&self, data: &Data<'_, T>, event: usize) -> f64 {
         let v = match self.spec.source {
-            Source::Channel(c) => data.column(event, c, self.comp),
+            Source::Channel(c) => data.column(event, c, self.num),
             Source::Ratio { num, den, a, b, c } => {
-                let x1 = data.column(event, num, self.comp);
-                let x2 = data.column(event, den, self.comp);
+                let x1 = data.column(event, num, self.num);
+                let x2 = data.column(event, den, self.den);
                 crate::transforms::ratio(a, b, c, x1, x2)
             }
         };
@@ -311,9 +313,18 @@ pub fn evaluate<T: Sample>(plan: &Plan, values: &[T], p: usize) -> Result<Vec<Ve
         .dims
         .iter()
         .map(|spec| {
+            let comp = spec.comp.and_then(|c| plan.comps.get(c));
+            let at = |col: usize| {
+                comp.and_then(|c| Some((c, c.detectors.iter().position(|&d| d == col)?)))
+            };
+            let (num, den) = match spec.source {
+                Source::Channel(c) => (at(c), None),
+                Source::Ratio { num, den, .. } => (at(num), at(den)),
+            };
             Ok(Dim {
                 spec,
-                comp: spec.comp.and_then(|c| plan.comps.get(c)),
+                num,
+                den,
                 transform: spec.transform.as_ref().map(|t| t.build()).transpose()?,
             })
         })
