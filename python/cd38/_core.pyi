@@ -11,6 +11,7 @@ __all__ = [
     "compensate",
     "gate_events",
     "invert_matrix",
+    "population_stats",
     "read_fcs",
     "read_fcs_all",
     "read_fcs_bytes",
@@ -92,3 +93,10 @@ def gate_events(
     dims: list[tuple[int, int, float, float, float, bool, int | None, tuple[str, list[float]] | None]],
     nodes: list[tuple[str, int | None, list[int], list[float], list[float], list[tuple[int, bool]]]],
 ) -> list[npt.NDArray[np.uint32]]: ...
+def population_stats(
+    events: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    populations: list[npt.NDArray[np.uint32] | None],
+    columns: list[int],
+    stats: list[str],
+    percentiles: list[float],
+) -> npt.NDArray[np.float64]: ...

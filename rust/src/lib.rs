@@ -6,6 +6,7 @@ pub mod compensation;
 pub mod error;
 pub mod fcs;
 pub mod gating;
+pub mod stats;
 pub mod transforms;
 
 #[cfg(feature = "python")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -88,6 +89,38 @@ class GatingResult:
         schema = {"population": pl.String, "parent": pl.String, "count": pl.Int64,
                   "pct_parent": pl.Float64, "pct_total": pl.Float64}  # fmt: skip
         return pl.DataFrame(rows, schema=schema)
+
+    def stats(
+        self,
+        channels: Sequence[str] | None = None,
+        stats: Sequence[str] = ("median", "mean", "cv"),
+        percentiles: Sequence[float] = (),
+        on: str = "scale",
+        populations: Sequence[str] | None = None,
+    ) -> pl.DataFrame:
+        """Per population x channel statistics as a tidy table (see :mod:`cd38.stats`
+        for the exact definitions): sample, population, parent, channel, statistic,
+        value, plus provenance columns so tables of many samples concatenate.
+
+        ``stats`` from mean, sd, cv, geomean, median, rsd, rcv, mad, min, max;
+        ``percentiles`` e.g. (5, 25, 75, 95), numpy's linear interpolation;
+        ``on`` is "scale" (default), "compensated" or "transformed".
+        """
+        from cd38.stats import population_stats
+
+        return population_stats(self, channels, stats, percentiles, on, populations)
+
+    def counts_table(self, pct_of: str | None = None) -> pl.DataFrame:
+        """:meth:`counts` with provenance columns, and ``pct_of`` a named ancestor."""
+        from cd38.stats import counts_table
+
+        return counts_table(self, pct_of)
+
+    def absolute_counts(self, **kwargs: Any) -> pl.DataFrame:
+        """Cells per microlitre; see :func:`cd38.stats.absolute_counts`."""
+        from cd38.stats import absolute_counts
+
+        return absolute_counts(self, **kwargs)
 
     def __repr__(self) -> str:
         return f"GatingResult({len(self._members)} populations of {self.n_events} events)"

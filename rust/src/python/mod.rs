@@ -5,6 +5,7 @@ mod compensation;
 mod errors;
 mod fcs;
 mod gating;
+mod stats;
 mod transforms;
 
 use pyo3::prelude::*;
@@ -17,5 +18,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     compensation::register(m)?;
     transforms::register(m)?;
     gating::register(m)?;
+    stats::register(m)?;
     Ok(())
 }

@@ -1,0 +1,263 @@
+"""Population statistics, absolute counts and provenance.
+
+Statistic definitions (``DEFINITIONS`` holds them as text, and every file cd38
+writes carries them):
+
+- ``count``; ``pct_parent``, ``pct_total``, ``pct_of`` (of a named ancestor): percent.
+- ``mean``; ``sd``: sample standard deviation (n - 1); ``cv`` = 100 sd / mean.
+- ``geomean``: exp(mean(ln x)) over the values x > 0 only; values <= 0 are left
+  out (NaN when none is positive). Stated because FlowJo instead averages in
+  display space.
+- ``median`` and percentiles ``pNN``: numpy's default linear interpolation between
+  the order statistics at rank (n - 1) q / 100, found by selection.
+- ``rsd``: FlowJo's robust SD, (P84.13 - P15.87) / 2; ``rcv`` = 100 rsd / median.
+- ``mad``: median(|x - median|), unscaled.
+- ``min``, ``max``.
+
+NaN in a population's values makes that channel's statistics NaN, as numpy's
+are; an empty population gives NaN. Values are scale values by default, or the
+compensated (file spillover) or transformed (the strategy's transform for that
+channel, on compensated values) values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from cd38 import _core
+from cd38.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from cd38.fcs import Sample
+    from cd38.gating.result import GatingResult
+
+__all__ = ["DEFAULT_STATS", "DEFINITIONS", "absolute_counts", "population_stats", "provenance"]
+
+DEFAULT_STATS = ("median", "mean", "cv")
+KNOWN = ("mean", "sd", "cv", "geomean", "median", "rsd", "rcv", "mad", "min", "max")
+
+DEFINITIONS = {
+    "count": "number of events in the population (parents applied)",
+    "pct_parent": "100 * count / count of the parent population (of all events at the root)",
+    "pct_total": "100 * count / all events",
+    "pct_of": "100 * count / count of the named ancestor",
+    "mean": "arithmetic mean",
+    "sd": "sample standard deviation (n - 1)",
+    "cv": "100 * sd / mean",
+    "geomean": "exp(mean(ln x)) over values x > 0 only; values <= 0 excluded",
+    "median": "50th percentile, numpy linear interpolation",
+    "pNN": "NNth percentile, numpy linear interpolation at rank (n - 1) * NN / 100",
+    "rsd": "FlowJo robust SD: (P84.13 - P15.87) / 2",
+    "rcv": "FlowJo robust CV: 100 * rsd / median",
+    "mad": "median absolute deviation from the median, unscaled",
+    "min": "minimum",
+    "max": "maximum",
+    "cells_per_ul": "absolute count, cells per microlitre",
+}
+
+
+def _pct_name(q: float) -> str:
+    return "p" + re.sub(r"\.?0+$", "", f"{q:.4f}") if q != int(q) else f"p{int(q)}"
+
+
+def _values(result: GatingResult, on: str) -> npt.NDArray[Any]:
+    sample = result.sample
+    if on == "scale":
+        return sample.to_numpy()
+    if on not in ("compensated", "transformed"):
+        raise InvalidArgumentError(f"on must be 'scale', 'compensated' or 'transformed', not {on!r}")
+    ev = sample.compensate().to_numpy() if sample.spillover is not None else sample.to_numpy()
+    if on == "compensated":
+        return ev
+    out = np.array(ev, dtype=np.float64)
+    done = set()
+    for gate in result.strategy:
+        for dim in gate.dimensions_used():
+            if dim.transform is None or dim.channel is None or dim.channel in done:
+                continue
+            if dim.channel in sample.channels:
+                i = sample.channels.index(dim.channel)
+                out[:, i] = dim.transform.apply(out[:, i])
+                done.add(dim.channel)
+    return out
+
+
+def population_stats(
+    result: GatingResult,
+    channels: Sequence[str] | None = None,
+    stats: Sequence[str] = DEFAULT_STATS,
+    percentiles: Sequence[float] = (),
+    on: str = "scale",
+    populations: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """A tidy table: sample, population, parent, channel, statistic, value (+ provenance)."""
+    import polars as pl
+
+    stats = list(stats)
+    unknown = [s for s in stats if s not in KNOWN]
+    if unknown:
+        raise InvalidArgumentError(f"unknown statistic(s) {unknown}; known: {', '.join(KNOWN)}")
+    pcts = [float(q) for q in percentiles]
+    sample = result.sample
+    chans = list(sample.channels) if channels is None else [str(c) for c in channels]
+    cols = [sample.channel_index(c) for c in chans]
+    chans = [sample.channels[i] for i in cols]
+    pops = list(result.populations if populations is None else populations)
+    values = _values(result, on)
+    members: list[npt.NDArray[np.uint32] | None] = [result.indices(p) for p in pops]
+    flat = _core.population_stats(np.ascontiguousarray(values), members, cols, stats, pcts)
+    names = stats + [_pct_name(q) for q in pcts]
+    width = len(names)
+    grid = flat.reshape(len(pops), len(cols), width)
+    prov = provenance(result)
+    parent = {p: result.strategy.parent_of(p) for p in pops}
+    per_pop = len(cols) * width
+    df = pl.DataFrame(
+        [
+            pl.Series("population", [p for p in pops for _ in range(per_pop)], dtype=pl.String),
+            pl.Series("parent", [parent[p] for p in pops for _ in range(per_pop)], dtype=pl.String),
+            pl.Series("channel", [c for _ in pops for c in chans for _ in range(width)], dtype=pl.String),
+            pl.Series("statistic", names * (len(pops) * len(cols)), dtype=pl.String),
+            pl.Series("value", grid.ravel(), dtype=pl.Float64),
+        ]
+    ).with_columns(pl.lit(on).alias("values_on"))
+    return _with_provenance(df, prov)
+
+
+def _with_provenance(df: pl.DataFrame, prov: dict[str, Any]) -> pl.DataFrame:
+    import polars as pl
+
+    lead = pl.lit(prov["sample"]).alias("sample")
+    tail = [pl.lit(v, dtype=pl.String).alias(k) for k, v in prov.items() if k != "sample"]
+    return df.select([lead, *df.columns]).with_columns(tail)
+
+
+def file_sha256(sample: Sample) -> str:
+    """SHA-256 of the sample's file (or bytes), computed once."""
+    cached = getattr(sample, "_sha256", None)
+    if cached:
+        return str(cached)
+    h = hashlib.sha256()
+    if sample.path is not None:
+        with sample.path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 22), b""):
+                h.update(block)
+    elif isinstance(sample._source, bytes):
+        h.update(sample._source)
+    digest = h.hexdigest()
+    sample._sha256 = digest
+    return digest
+
+
+def provenance(result: GatingResult) -> dict[str, Any]:
+    """Where the numbers came from: file hash, acquisition keywords, strategy hash, version."""
+    from cd38 import __version__
+
+    s = result.sample
+    kw = s.keywords
+    serial = next(
+        (kw[k] for k in ("$CYTSN", "CYTNUM", "$CYTNUM", "CYTOMETER SERIAL NUMBER") if k in kw), None
+    )
+    return {
+        "sample": s.path.name if s.path is not None else "<bytes>",
+        "file_sha256": file_sha256(s),
+        "acquisition_date": kw.get("$DATE"),
+        "cytometer": kw.get("$CYT"),
+        "cytometer_serial": serial,
+        "strategy_sha256": result.strategy.hash(),
+        "cd38_version": __version__,
+    }
+
+
+def counts_table(result: GatingResult, pct_of: str | None = None) -> pl.DataFrame:
+    """The counts table with provenance columns (and ``pct_of`` a named ancestor)."""
+    import polars as pl
+
+    df = result.counts()
+    if pct_of is not None:
+        denom = result.count(pct_of)
+        anc = {p: _is_descendant(result, p, pct_of) for p in result.populations}
+        df = df.with_columns(
+            pl.Series(
+                "pct_of",
+                [100.0 * result.count(p) / denom if anc[p] and denom else None for p in result.populations],
+                dtype=pl.Float64,
+            ),
+            pl.lit(pct_of).alias("pct_of_population"),
+        )
+    return _with_provenance(df, provenance(result))
+
+
+def _is_descendant(result: GatingResult, pop: str, ancestor: str) -> bool:
+    cur: str | None = pop
+    while cur is not None:
+        if cur == ancestor:
+            return True
+        cur = result.strategy.parent_of(cur)
+    return False
+
+
+def absolute_counts(
+    result: GatingResult,
+    *,
+    bead_gate: str | None = None,
+    beads_per_test: float | None = None,
+    sample_volume_ul: float | None = None,
+    reference_population: str | None = None,
+    reference_count_per_ul: float | None = None,
+) -> pl.DataFrame:
+    """Cells per microlitre for every population.
+
+    Single platform (counting beads): ``count / beads_counted * beads_per_test /
+    sample_volume_ul``. Dual platform: ``count / count(reference_population) *
+    reference_count_per_ul`` from an externally measured count (e.g. a haematology
+    analyser's lymphocytes per microlitre).
+    """
+    import polars as pl
+
+    if bead_gate is not None:
+        if reference_population is not None:
+            raise InvalidArgumentError("give either bead_gate or reference_population, not both")
+        if not beads_per_test or not sample_volume_ul or beads_per_test <= 0 or sample_volume_ul <= 0:
+            raise InvalidArgumentError("beads_per_test and sample_volume_ul must be positive numbers")
+        beads = result.count(bead_gate)
+        if beads == 0:
+            raise InvalidArgumentError(
+                f"no events in the bead gate {bead_gate!r}: absolute counts are undefined"
+            )
+        factor = beads_per_test / sample_volume_ul / beads
+        method = (
+            f"single platform: {beads} beads in {bead_gate!r}, "
+            f"{beads_per_test} beads/test, {sample_volume_ul} uL"
+        )
+    elif reference_population is not None:
+        if not reference_count_per_ul or reference_count_per_ul <= 0:
+            raise InvalidArgumentError("reference_count_per_ul must be a positive number")
+        ref = result.count(reference_population)
+        if ref == 0:
+            raise InvalidArgumentError(
+                f"no events in the reference population {reference_population!r}: "
+                "absolute counts are undefined"
+            )
+        factor = reference_count_per_ul / ref
+        method = f"dual platform: {reference_population!r} = {reference_count_per_ul} cells/uL ({ref} events)"
+    else:
+        raise InvalidArgumentError("give bead_gate (single platform) or reference_population (dual platform)")
+    pops = [p for p in result.populations if p != bead_gate]
+    df = pl.DataFrame(
+        {
+            "population": pops,
+            "count": [result.count(p) for p in pops],
+            "cells_per_ul": [result.count(p) * factor for p in pops],
+        },
+        schema={"population": pl.String, "count": pl.Int64, "cells_per_ul": pl.Float64},
+    ).with_columns(pl.lit(method).alias("method"))
+    return _with_provenance(df, provenance(result))

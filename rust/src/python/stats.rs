@@ -1,0 +1,55 @@
+//! Bindings for population statistics.
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use super::errors::{guarded, to_pyerr};
+use crate::error::Error;
+use crate::stats::{compute, Request, Stat};
+
+/// Statistics per population x column, flattened (population, column, statistic).
+#[pyfunction]
+fn population_stats<'py>(
+    py: Python<'py>,
+    events: &Bound<'py, PyAny>,
+    populations: Vec<Option<PyReadonlyArray1<'py, u32>>>,
+    columns: Vec<usize>,
+    stats: Vec<String>,
+    percentiles: Vec<f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let stats = stats
+        .iter()
+        .map(|s| {
+            Stat::parse(s)
+                .ok_or_else(|| to_pyerr(Error::InvalidArgument(format!("unknown statistic {s:?}"))))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let req = Request { stats, percentiles };
+    let pops: Vec<Option<&[u32]>> = populations
+        .iter()
+        .map(|p| p.as_ref().map(|a| a.as_slice()).transpose())
+        .collect::<Result<_, _>>()
+        .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
+    let out = if let Ok(a) = events.extract::<PyReadonlyArray2<'_, f32>>() {
+        let p = a.shape()[1];
+        let s = a
+            .as_slice()
+            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
+        py.detach(|| guarded(|| compute(s, p, &pops, &columns, &req)))
+    } else {
+        let a = events.extract::<PyReadonlyArray2<'_, f64>>()?;
+        let p = a.shape()[1];
+        let s = a
+            .as_slice()
+            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
+        py.detach(|| guarded(|| compute(s, p, &pops, &columns, &req)))
+    }
+    .map_err(to_pyerr)?;
+    let flat: Vec<f64> = out.into_iter().flatten().flatten().collect();
+    Ok(flat.into_pyarray(py))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(population_stats, m)?)?;
+    Ok(())
+}

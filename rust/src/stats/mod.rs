@@ -1,0 +1,480 @@
+//! Per-population, per-channel statistics.
+//!
+//! Definitions (the Python docstrings repeat them):
+//! - mean: arithmetic mean; sd: sample standard deviation (n − 1); cv = 100·sd/mean.
+//! - geomean: exp(mean(ln x)) over the values x > 0 only (values ≤ 0 are left
+//!   out; NaN when none is positive).
+//! - median and any percentile q: numpy's default linear interpolation between
+//!   the order statistics at rank (n − 1)·q/100, found by selection, not sorting.
+//! - rsd (FlowJo's robust SD) = (P84.13 − P15.87)/2; rcv = 100·rsd/median.
+//! - mad: median(|x − median|), unscaled.
+//! - min, max. Any NaN in a population's values makes every statistic but the
+//!   count NaN for that channel (as numpy's do); an empty population gives NaN.
+
+mod streaming;
+
+use rayon::prelude::*;
+
+use crate::compensation::apply::Sample;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stat {
+    Mean,
+    Sd,
+    Cv,
+    Geomean,
+    Median,
+    Rsd,
+    Rcv,
+    Mad,
+    Min,
+    Max,
+}
+
+impl Stat {
+    pub fn parse(s: &str) -> Option<Stat> {
+        Some(match s {
+            "mean" => Stat::Mean,
+            "sd" => Stat::Sd,
+            "cv" => Stat::Cv,
+            "geomean" => Stat::Geomean,
+            "median" => Stat::Median,
+            "rsd" => Stat::Rsd,
+            "rcv" => Stat::Rcv,
+            "mad" => Stat::Mad,
+            "min" => Stat::Min,
+            "max" => Stat::Max,
+            _ => return None,
+        })
+    }
+}
+
+/// What to compute for every (population, channel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub stats: Vec<Stat>,
+    /// Extra percentiles (0..=100), reported after `stats` in this order.
+    pub percentiles: Vec<f64>,
+}
+
+impl Request {
+    fn validate(&self) -> Result<()> {
+        if let Some(q) = self
+            .percentiles
+            .iter()
+            .find(|q| !(0.0..=100.0).contains(*q))
+        {
+            return Err(Error::InvalidArgument(format!(
+                "percentile {q} is outside 0..=100"
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn width(&self) -> usize {
+        self.stats.len() + self.percentiles.len()
+    }
+}
+
+/// numpy's `_lerp`: exact at both ends, symmetric about t = 0.5.
+#[inline]
+pub(crate) fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    let d = b - a;
+    if t >= 0.5 {
+        b - d * (1.0 - t)
+    } else {
+        a + d * t
+    }
+}
+
+/// Order-preserving map of an f64 onto a u64 (the IEEE total order).
+#[inline(always)]
+pub(crate) fn key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
+/// Below this many values a comparison-based selection is cheaper than histograms.
+pub(crate) const RADIX_MIN: usize = 8192;
+
+/// The values at the given sorted, distinct ranks of `v` (reordered in place).
+///
+/// Large inputs use one histogram pass over the top 16 bits of [`key`], then
+/// select only inside the buckets that hold a wanted rank (a few percent of
+/// the values), so k quantiles cost about two passes rather than k selections.
+fn order_statistics(v: &mut [f64], ranks: &[usize]) -> Vec<f64> {
+    if v.len() < RADIX_MIN {
+        let mut out = Vec::with_capacity(ranks.len());
+        let mut start = 0usize;
+        for &r in ranks {
+            if r >= start {
+                v[start..].select_nth_unstable_by(r - start, f64::total_cmp);
+                start = r + 1;
+            }
+            out.push(v[r]);
+        }
+        return out;
+    }
+    let mut hist = vec![0usize; 1 << 16];
+    for &x in v.iter() {
+        hist[(key(x) >> 48) as usize] += 1;
+    }
+    // For each rank: its bucket and its position inside the bucket.
+    let mut where_: Vec<(usize, usize)> = Vec::with_capacity(ranks.len());
+    let (mut bucket, mut below) = (0usize, 0usize);
+    for &r in ranks {
+        while below + hist[bucket] <= r {
+            below += hist[bucket];
+            bucket += 1;
+        }
+        where_.push((bucket, r - below));
+    }
+    let mut wanted: Vec<usize> = where_.iter().map(|w| w.0).collect();
+    wanted.dedup();
+    let mut members: Vec<Vec<f64>> = wanted
+        .iter()
+        .map(|&b| Vec::with_capacity(hist[b]))
+        .collect();
+    for &x in v.iter() {
+        let b = (key(x) >> 48) as usize;
+        if let Ok(i) = wanted.binary_search(&b) {
+            members[i].push(x);
+        }
+    }
+    where_
+        .iter()
+        .map(|&(b, off)| {
+            let i = wanted.binary_search(&b).unwrap_or(0);
+            let m = &mut members[i];
+            *m.select_nth_unstable_by(off, f64::total_cmp).1
+        })
+        .collect()
+}
+
+/// Percentiles of `v` (reordered in place), numpy's linear interpolation.
+fn percentiles(v: &mut [f64], qs: &[f64]) -> Vec<f64> {
+    let n = v.len();
+    if n == 0 {
+        return vec![f64::NAN; qs.len()];
+    }
+    let bounds: Vec<(usize, usize, f64)> = qs
+        .iter()
+        .map(|&q| {
+            let h = (n - 1) as f64 * q / 100.0;
+            let lo = h.floor() as usize;
+            (lo, (h.ceil() as usize).min(n - 1), h - lo as f64)
+        })
+        .collect();
+    let mut ranks: Vec<usize> = bounds.iter().flat_map(|&(lo, hi, _)| [lo, hi]).collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    let values = order_statistics(v, &ranks);
+    let at = |r: usize| values[ranks.binary_search(&r).unwrap_or(0)];
+    bounds
+        .iter()
+        .map(|&(lo, hi, t)| lerp(at(lo), at(hi), t))
+        .collect()
+}
+
+/// Which order statistics a request needs, as percentiles in a fixed order:
+/// the median (if needed), P15.87 and P84.13 (if needed), then the extras.
+pub(crate) struct Quantiles {
+    pub median: bool,
+    pub robust: bool,
+    pub qs: Vec<f64>,
+}
+
+impl Quantiles {
+    pub(crate) fn of(req: &Request) -> Self {
+        let has = |s: Stat| req.stats.contains(&s);
+        let median = has(Stat::Median) || has(Stat::Mad) || has(Stat::Rcv);
+        let robust = has(Stat::Rsd) || has(Stat::Rcv);
+        let mut qs = Vec::new();
+        if median {
+            qs.push(50.0);
+        }
+        if robust {
+            qs.extend([15.87, 84.13]);
+        }
+        qs.extend_from_slice(&req.percentiles);
+        Quantiles { median, robust, qs }
+    }
+}
+
+/// Everything a column's statistics are assembled from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Summary {
+    pub nan: bool,
+    pub n: usize,
+    pub mean: f64,
+    pub sd: f64,
+    pub geomean: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Values of [`Quantiles::qs`], in order.
+    pub quantiles: Vec<f64>,
+    pub mad: f64,
+}
+
+/// The requested statistics, in request order, from a summary.
+pub(crate) fn assemble(req: &Request, q: &Quantiles, s: &Summary) -> Vec<f64> {
+    if s.nan || s.n == 0 {
+        return vec![f64::NAN; req.width()];
+    }
+    let mut it = s.quantiles.iter().copied();
+    let median = if q.median {
+        it.next().unwrap_or(f64::NAN)
+    } else {
+        f64::NAN
+    };
+    let (p16, p84) = if q.robust {
+        (it.next().unwrap_or(f64::NAN), it.next().unwrap_or(f64::NAN))
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    let rsd = (p84 - p16) / 2.0;
+    let mut out: Vec<f64> = req
+        .stats
+        .iter()
+        .map(|st| match st {
+            Stat::Mean => s.mean,
+            Stat::Sd => s.sd,
+            Stat::Cv => 100.0 * s.sd / s.mean,
+            Stat::Geomean => s.geomean,
+            Stat::Median => median,
+            Stat::Rsd => rsd,
+            Stat::Rcv => 100.0 * rsd / median,
+            Stat::Mad => s.mad,
+            Stat::Min => s.min,
+            Stat::Max => s.max,
+        })
+        .collect();
+    out.extend(it);
+    out
+}
+
+/// Summary of one column's values gathered into `v` (reordered in place).
+fn column_summary(v: &mut [f64], req: &Request, q: &Quantiles) -> Summary {
+    let n = v.len();
+    if n == 0 || v.iter().any(|x| x.is_nan()) {
+        return Summary {
+            nan: true,
+            n,
+            ..Summary::default()
+        };
+    }
+    let has = |s: Stat| req.stats.contains(&s);
+    let nf = n as f64;
+    let mean = v.iter().sum::<f64>() / nf;
+    let sd = if n > 1 {
+        (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (nf - 1.0)).sqrt()
+    } else {
+        f64::NAN
+    };
+    // ln of every value is costly: only when asked.
+    let geomean = if has(Stat::Geomean) {
+        geomean_of(v.iter().copied())
+    } else {
+        f64::NAN
+    };
+    let (min, max) = v
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let quantiles = if q.qs.is_empty() {
+        Vec::new()
+    } else {
+        percentiles(v, &q.qs)
+    };
+    let mad = if has(Stat::Mad) {
+        let median = quantiles.first().copied().unwrap_or(f64::NAN);
+        let mut dev: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
+        percentiles(&mut dev, &[50.0])[0]
+    } else {
+        f64::NAN
+    };
+    Summary {
+        nan: false,
+        n,
+        mean,
+        sd,
+        geomean,
+        min,
+        max,
+        quantiles,
+        mad,
+    }
+}
+
+/// exp(mean(ln x)) over x > 0; NaN when none is positive.
+pub(crate) fn geomean_of(xs: impl Iterator<Item = f64>) -> f64 {
+    let (mut logsum, mut npos) = (0.0, 0usize);
+    for x in xs.filter(|&x| x > 0.0) {
+        logsum += x.ln();
+        npos += 1;
+    }
+    if npos > 0 {
+        (logsum / npos as f64).exp()
+    } else {
+        f64::NAN
+    }
+}
+
+/// Statistics for every population × column. `values` is row-major n × p;
+/// `populations` are sorted member lists (`None` = every event); `columns`
+/// index into the rows. Returns, per population, per column, `req.width()`
+/// values. Columns run in parallel, each summed in a fixed order, so results
+/// are identical on any thread count.
+pub fn compute<T: Sample>(
+    values: &[T],
+    p: usize,
+    populations: &[Option<&[u32]>],
+    columns: &[usize],
+    req: &Request,
+) -> Result<Vec<Vec<Vec<f64>>>> {
+    req.validate()?;
+    if p == 0 || values.len() % p != 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{} values do not divide into rows of {p}",
+            values.len()
+        )));
+    }
+    let n = values.len() / p;
+    if let Some(&c) = columns.iter().find(|&&c| c >= p) {
+        return Err(Error::InvalidArgument(format!(
+            "column {c} is outside 0..{p}"
+        )));
+    }
+    for pop in populations.iter().flatten() {
+        if pop.iter().any(|&i| i as usize >= n) {
+            return Err(Error::InvalidArgument(
+                "population refers past the last event".into(),
+            ));
+        }
+    }
+    let q = Quantiles::of(req);
+    let out = populations
+        .iter()
+        .map(|pop| {
+            let rows = pop.map_or(n, |m| m.len());
+            // Large populations stream over their rows once or twice for every
+            // column at a time; small ones (or MAD) gather each column.
+            let summaries = if rows >= RADIX_MIN && !req.stats.contains(&Stat::Mad) {
+                streaming::summaries(values, p, n, *pop, columns, req, &q)
+            } else {
+                columns
+                    .par_iter()
+                    .map(|&c| {
+                        let mut v: Vec<f64> = match pop {
+                            Some(m) => m
+                                .iter()
+                                .map(|&i| values[i as usize * p + c].to_f64())
+                                .collect(),
+                            None => (0..n).map(|i| values[i * p + c].to_f64()).collect(),
+                        };
+                        column_summary(&mut v, req, &q)
+                    })
+                    .collect()
+            };
+            summaries.iter().map(|s| assemble(req, &q, s)).collect()
+        })
+        .collect();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(stats: &[Stat], pct: &[f64]) -> Request {
+        Request {
+            stats: stats.to_vec(),
+            percentiles: pct.to_vec(),
+        }
+    }
+
+    #[test]
+    fn percentiles_match_numpy_linear() {
+        // numpy.percentile([3, 1, 4, 1, 5], [0, 25, 50, 90, 100]) = [1, 1, 3, 4.6, 5]
+        let mut v = vec![3.0, 1.0, 4.0, 1.0, 5.0];
+        let got = percentiles(&mut v, &[0.0, 25.0, 50.0, 90.0, 100.0]);
+        let want = [1.0, 1.0, 3.0, 4.6, 5.0];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+    }
+
+    #[test]
+    fn radix_path_matches_sorting() {
+        let mut x = 12345u64;
+        let v: Vec<f64> = (0..50_000)
+            .map(|i| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+                if i % 7 == 0 {
+                    -u * 1e3
+                } else {
+                    (u * 20.0).exp()
+                }
+            })
+            .collect();
+        let mut sorted = v.clone();
+        sorted.sort_by(f64::total_cmp);
+        let ranks = [0, 1, 2499, 2500, 25_000, 49_998, 49_999];
+        let got = order_statistics(&mut v.clone(), &ranks);
+        for (g, &r) in got.iter().zip(&ranks) {
+            assert_eq!(*g, sorted[r]);
+        }
+    }
+
+    #[test]
+    fn moments_and_rules() {
+        let data = [2.0f64, -1.0, 4.0, 8.0];
+        let r = req(
+            &[
+                Stat::Mean,
+                Stat::Sd,
+                Stat::Geomean,
+                Stat::Min,
+                Stat::Max,
+                Stat::Mad,
+            ],
+            &[],
+        );
+        let got = compute(&data, 1, &[None], &[0], &r).unwrap();
+        let s = &got[0][0];
+        assert!((s[0] - 3.25).abs() < 1e-12);
+        let sd = ((1.5625 + 18.0625 + 0.5625 + 22.5625) / 3.0f64).sqrt();
+        assert!((s[1] - sd).abs() < 1e-12);
+        assert!((s[2] - 64f64.powf(1.0 / 3.0)).abs() < 1e-12); // positives only
+        assert_eq!((s[3], s[4]), (-1.0, 8.0));
+        assert!((s[5] - 2.5).abs() < 1e-12); // median 3; |x - 3| = 1, 4, 1, 5
+    }
+
+    #[test]
+    fn empty_and_nan() {
+        let data = [1.0f64, f64::NAN, 3.0];
+        let r = req(&[Stat::Mean, Stat::Median], &[5.0]);
+        let got = compute(
+            &data,
+            1,
+            &[Some(&[][..]), Some(&[0, 1][..]), Some(&[0, 2][..])],
+            &[0],
+            &r,
+        )
+        .unwrap();
+        assert!(got[0][0].iter().all(|x| x.is_nan()));
+        assert!(got[1][0].iter().all(|x| x.is_nan()));
+        assert_eq!(got[2][0][0], 2.0);
+        assert!(compute(&data, 1, &[Some(&[7][..])], &[0], &r).is_err());
+        assert!(compute(&data, 1, &[None], &[0], &req(&[], &[101.0])).is_err());
+    }
+}
