@@ -209,8 +209,11 @@ def evaluate_strategy(strategy, sample) -> dict[str, np.ndarray]:  # type: ignor
             raw = {gate.id: in_polygon(vals, list(gate.vertices))}
         elif isinstance(gate, EllipsoidGate):
             vals = np.column_stack([column(d) for d in gate.dimensions])
-            raw = {gate.id: in_ellipsoid(vals, list(gate.mean), [list(r) for r in gate.covariance],
-                                         gate.distance_square)}  # fmt: skip
+            raw = {
+                gate.id: in_ellipsoid(
+                    vals, list(gate.mean), [list(r) for r in gate.covariance], gate.distance_square
+                )
+            }
         elif isinstance(gate, QuadrantGate):
             bins = {dv.id: (quadrant_bin(column(dv.dimension), list(dv.values)), dv) for dv in gate.dividers}
             raw = {}

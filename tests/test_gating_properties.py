@@ -135,8 +135,13 @@ def test_thread_count_does_not_change_results(tmp_path: Path) -> None:
     outs = set()
     for threads in ("1", "2", "5"):
         env = {**os.environ, "RAYON_NUM_THREADS": threads}
-        res = subprocess.run([sys.executable, "-c", script, str(tmp_path / "t.fcs")], env=env,
-                             capture_output=True, text=True, check=True)  # fmt: skip
+        res = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "t.fcs")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         outs.add(res.stdout)
     assert len(outs) == 1, outs
 

@@ -49,8 +49,11 @@ def test_logicle_against_bisection(p: tuple[float, float, float, float]) -> None
     t = Logicle(*p)
     _close(t.apply(GRID), reference.logicle(GRID, *p))
     _close(t.inverse(t.apply(GRID)), GRID, abs_=1e-9 * p[0])
-    _close(t.inverse(np.linspace(-0.5, 1.2, 50)), reference.logicle_inverse(np.linspace(-0.5, 1.2, 50), *p),
-           abs_=1e-9 * p[0])  # fmt: skip
+    _close(
+        t.inverse(np.linspace(-0.5, 1.2, 50)),
+        reference.logicle_inverse(np.linspace(-0.5, 1.2, 50), *p),
+        abs_=1e-9 * p[0],
+    )
     assert t.apply(p[0]) == pytest.approx(1.0, rel=1e-12)
     assert np.all(np.diff(t.apply(np.sort(GRID))) >= 0)
 

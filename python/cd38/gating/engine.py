@@ -102,14 +102,22 @@ class _Compiler:
             self.dims.append((*source, comp, xform))
         return self.dim_index[key]
 
-    def add_node(self, pid: str, kind: str, dims: list[int], fa: list[float], fb: list[float],
-                 ops: list[tuple[int, bool]]) -> None:  # fmt: skip
+    def add_node(
+        self,
+        pid: str,
+        kind: str,
+        dims: list[int],
+        fa: list[float],
+        fb: list[float],
+        ops: list[tuple[int, bool]],
+    ) -> None:
         parent = self.strategy.parent_of(pid)
         self.node_of[pid] = len(self.nodes)
         self.nodes.append((kind, None if parent is None else self.node_of[parent], dims, fa, fb, ops))
 
-    def box(self, dims: list[Dimension], lo: list[float], hi: list[float], where: str
-            ) -> tuple[list[int], list[float], list[float]]:  # fmt: skip
+    def box(
+        self, dims: list[Dimension], lo: list[float], hi: list[float], where: str
+    ) -> tuple[list[int], list[float], list[float]]:
         """A half-open box; on a transformed axis the bounds are mapped back through
         the (strictly increasing) inverse, so no event needs transforming at all."""
         out_dims, out_lo, out_hi = [], [], []

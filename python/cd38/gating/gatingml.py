@@ -273,10 +273,25 @@ def parse(source: str | bytes | os.PathLike[str] | ET.Element) -> GatingStrategy
 
 
 _KNOWN_GATING = {
-    "Gating-ML", *_GATES, "dimension", "vertex", "coordinate", "mean", "covarianceMatrix", "row",
-    "entry", "distanceSquare", "divider", "value", "Quadrant", "position", "and", "or", "not",
+    "Gating-ML",
+    *_GATES,
+    "dimension",
+    "vertex",
+    "coordinate",
+    "mean",
+    "covarianceMatrix",
+    "row",
+    "entry",
+    "distanceSquare",
+    "divider",
+    "value",
+    "Quadrant",
+    "position",
+    "and",
+    "or",
+    "not",
     "gateReference",
-}  # fmt: skip
+}
 
 
 # -- writing ------------------------------------------------------------------------

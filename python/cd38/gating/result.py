@@ -86,8 +86,13 @@ class GatingResult:
                     "pct_total": 100.0 * n / total if total else None,
                 }
             )
-        schema = {"population": pl.String, "parent": pl.String, "count": pl.Int64,
-                  "pct_parent": pl.Float64, "pct_total": pl.Float64}  # fmt: skip
+        schema = {
+            "population": pl.String,
+            "parent": pl.String,
+            "count": pl.Int64,
+            "pct_parent": pl.Float64,
+            "pct_total": pl.Float64,
+        }
         return pl.DataFrame(rows, schema=schema)
 
     def stats(
