@@ -123,6 +123,8 @@ def test_result_stats_on_the_suite_sample() -> None:
         assert row["cv"] == pytest.approx(100 * np.std(x, ddof=1) / np.mean(x), rel=1e-9)
     for col in ("sample", "file_sha256", "strategy_sha256", "cd38_version", "acquisition_date", "cytometer"):
         assert col in df.columns
+    defs = dict(zip(df["statistic"], df["definition"], strict=False))
+    assert "linear interpolation" in defs["p95"] and "95" in defs["p95"]
     assert df["sample"][0] == "data1.fcs"
     import hashlib
 
@@ -130,6 +132,7 @@ def test_result_stats_on_the_suite_sample() -> None:
     counts = r.counts_table(pct_of="ScaleRect1")
     row = counts.filter(counts["population"] == "ScalePar1").row(0, named=True)
     assert row["pct_of"] == pytest.approx(100.0 * r.count("ScalePar1") / r.count("ScaleRect1"))
+    assert "ancestor" in row["definitions"]
 
 
 def test_counts_and_absolute_counts(tmp_path: Path) -> None:

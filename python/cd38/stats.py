@@ -23,6 +23,7 @@ channel, on compensated values) values.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -128,8 +129,17 @@ def population_stats(
             pl.Series("statistic", names * (len(pops) * len(cols)), dtype=pl.String),
             pl.Series("value", grid.ravel(), dtype=pl.Float64),
         ]
-    ).with_columns(pl.lit(on).alias("values_on"))
+    ).with_columns(
+        pl.lit(on).alias("values_on"),
+        pl.col("statistic").map_elements(_definition, return_dtype=pl.String).alias("definition"),
+    )
     return _with_provenance(df, prov)
+
+
+def _definition(stat: str) -> str:
+    if stat in DEFINITIONS:
+        return DEFINITIONS[stat]
+    return DEFINITIONS["pNN"].replace("NN", stat[1:])
 
 
 def _with_provenance(df: pl.DataFrame, prov: dict[str, Any]) -> pl.DataFrame:
@@ -193,6 +203,8 @@ def counts_table(result: GatingResult, pct_of: str | None = None) -> pl.DataFram
             ),
             pl.lit(pct_of).alias("pct_of_population"),
         )
+    used = {k: DEFINITIONS[k] for k in ("count", "pct_parent", "pct_total", "pct_of") if k in df.columns}
+    df = df.with_columns(pl.lit(json.dumps(used)).alias("definitions"))
     return _with_provenance(df, provenance(result))
 
 
