@@ -17,6 +17,18 @@ pub enum Values<'a> {
     F64(&'a [f64]),
 }
 
+impl<'a> From<&'a [f32]> for Values<'a> {
+    fn from(v: &'a [f32]) -> Self {
+        Values::F32(v)
+    }
+}
+
+impl<'a> From<&'a [f64]> for Values<'a> {
+    fn from(v: &'a [f64]) -> Self {
+        Values::F64(v)
+    }
+}
+
 impl Values<'_> {
     fn len(&self) -> usize {
         match self {

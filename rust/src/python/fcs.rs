@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArrayMethods};
 use pyo3::prelude::*;
 
 use super::errors::{guarded, to_pyerr};
@@ -228,22 +228,13 @@ fn write_fcs(
         }
         Ok(())
     };
-    if let Ok(a) = data.extract::<PyReadonlyArray2<'_, f32>>() {
-        check_cols(a.shape()[1])?;
-        let s = a
-            .as_slice()
-            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
-        py.detach(|| guarded(|| write::write_path(&path, write::Values::F32(s), &spec)))
-            .map_err(to_pyerr)
-    } else {
-        let a = data.extract::<PyReadonlyArray2<'_, f64>>()?;
-        check_cols(a.shape()[1])?;
-        let s = a
-            .as_slice()
-            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
-        py.detach(|| guarded(|| write::write_path(&path, write::Values::F64(s), &spec)))
-            .map_err(to_pyerr)
-    }
+    let cols = data
+        .getattr("shape")?
+        .extract::<(usize, usize)>()
+        .map_err(|_| to_pyerr(Error::InvalidArgument("data must be a 2-D array".into())))?
+        .1;
+    check_cols(cols)?;
+    with_matrix!(py, data, |s, _p| write::write_path(&path, s.into(), &spec))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -1,10 +1,10 @@
 //! Bindings for the gating engine. Python compiles a strategy into flat tuples;
 //! this module turns them into a [`Plan`] and evaluates it with the GIL released.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{guarded, to_pyerr};
+use super::errors::to_pyerr;
 use super::transforms::spec;
 use crate::error::{Error, Result};
 use crate::gating::{evaluate, BoolOp, CompSpec, DimSpec, Node, Plan, Predicate, Source};
@@ -108,21 +108,7 @@ fn gate_events(
         })
     })()
     .map_err(to_pyerr)?;
-    let members = if let Ok(a) = events.extract::<PyReadonlyArray2<'_, f32>>() {
-        let p = a.shape()[1];
-        let s = a
-            .as_slice()
-            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
-        py.detach(|| guarded(|| evaluate(&plan, s, p)))
-    } else {
-        let a = events.extract::<PyReadonlyArray2<'_, f64>>()?;
-        let p = a.shape()[1];
-        let s = a
-            .as_slice()
-            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
-        py.detach(|| guarded(|| evaluate(&plan, s, p)))
-    }
-    .map_err(to_pyerr)?;
+    let members = with_matrix!(py, events, |s, p| evaluate(&plan, s, p))?;
     Ok(members
         .into_iter()
         .map(|m| m.into_pyarray(py).unbind())

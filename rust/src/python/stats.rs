@@ -1,9 +1,9 @@
 //! Bindings for population statistics.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::errors::{guarded, to_pyerr};
+use super::errors::to_pyerr;
 use crate::error::Error;
 use crate::stats::{compute, Request, Stat};
 
@@ -30,21 +30,7 @@ fn population_stats<'py>(
         .map(|p| p.as_ref().map(|a| a.as_slice()).transpose())
         .collect::<Result<_, _>>()
         .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
-    let out = if let Ok(a) = events.extract::<PyReadonlyArray2<'_, f32>>() {
-        let p = a.shape()[1];
-        let s = a
-            .as_slice()
-            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
-        py.detach(|| guarded(|| compute(s, p, &pops, &columns, &req)))
-    } else {
-        let a = events.extract::<PyReadonlyArray2<'_, f64>>()?;
-        let p = a.shape()[1];
-        let s = a
-            .as_slice()
-            .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
-        py.detach(|| guarded(|| compute(s, p, &pops, &columns, &req)))
-    }
-    .map_err(to_pyerr)?;
+    let out = with_matrix!(py, events, |s, p| compute(s, p, &pops, &columns, &req))?;
     let flat: Vec<f64> = out.into_iter().flatten().flatten().collect();
     Ok(flat.into_pyarray(py))
 }
