@@ -145,6 +145,9 @@ def test_counts_and_absolute_counts(tmp_path: Path) -> None:
     st_.add(RectangleGate("sub", [cd38.Dimension("B")], [None], [10]), parent="cells")
     r = st_.gate(s)
     np.testing.assert_array_equal(r.mask("sub"), (ev[:, 0] < 50) & (ev[:, 1] < 10))
+    sub = ev[(ev[:, 0] < 50) & (ev[:, 1] < 10)]
+    np.testing.assert_array_equal(r.events("sub"), sub)
+    np.testing.assert_array_equal(r.events_polars("sub")["B"].to_numpy(), sub[:, 1])
     c = r.counts()
     assert c.filter(c["population"] == "sub")["pct_parent"][0] == pytest.approx(
         100 * r.count("sub") / r.count("cells")

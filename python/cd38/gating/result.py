@@ -63,6 +63,13 @@ class GatingResult:
         """The population's events (scale values) as an array (a copy)."""
         return self.sample.to_numpy()[self._get(population)]
 
+    def events_polars(self, population: str) -> pl.DataFrame:
+        """The population's events as a polars DataFrame, one column per channel."""
+        import polars as pl
+
+        ev = self.events(population)
+        return pl.DataFrame({c: ev[:, i] for i, c in enumerate(self.sample.channels)})
+
     def counts(self) -> pl.DataFrame:
         """One row per population: population, parent, count, pct_parent, pct_total.
 

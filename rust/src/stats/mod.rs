@@ -156,28 +156,82 @@ fn order_statistics(v: &mut [f64], ranks: &[usize]) -> Vec<f64> {
         .collect()
 }
 
-/// Percentiles of `v` (reordered in place), numpy's linear interpolation.
-fn percentiles(v: &mut [f64], qs: &[f64]) -> Vec<f64> {
+/// numpy's median from the two middle order statistics: the middle value, or
+/// the mean of the two middle values (not the interpolation `percentile` does,
+/// which differs for infinities and by an ulp).
+#[inline]
+pub(crate) fn numpy_median(a: f64, b: f64, lo: usize, hi: usize) -> f64 {
+    if lo == hi {
+        a
+    } else {
+        (a + b) / 2.0
+    }
+}
+
+/// Percentiles of `v` (reordered in place), numpy's linear interpolation; the
+/// entry at `median_at` (a 50) follows `numpy.median` instead.
+fn percentiles(v: &mut [f64], qs: &[f64], median_at: Option<usize>) -> Vec<f64> {
     let n = v.len();
     if n == 0 {
         return vec![f64::NAN; qs.len()];
     }
-    let bounds: Vec<(usize, usize, f64)> = qs
-        .iter()
-        .map(|&q| {
+    let bounds = quantile_bounds(n, qs, median_at);
+    let ranks = ranks_of(&bounds);
+    let values = order_statistics(v, &ranks);
+    interpolate(&bounds, &ranks, &values, median_at)
+}
+
+/// For each quantile of n values: the two order statistics it needs and the
+/// weight between them, as numpy computes them: rank h = (n - 1) q / 100,
+/// `lo = floor(h)`, `hi = lo + 1` (so an infinite neighbour gives NaN even at
+/// weight 0, as in numpy), and for the median entry floor/ceil as
+/// `numpy.median` takes them.
+pub(crate) fn quantile_bounds(
+    n: usize,
+    qs: &[f64],
+    median_at: Option<usize>,
+) -> Vec<(usize, usize, f64)> {
+    qs.iter()
+        .enumerate()
+        .map(|(i, &q)| {
             let h = (n - 1) as f64 * q / 100.0;
             let lo = h.floor() as usize;
-            (lo, (h.ceil() as usize).min(n - 1), h - lo as f64)
+            let hi = if Some(i) == median_at {
+                h.ceil() as usize
+            } else {
+                lo + 1
+            };
+            (lo, hi.min(n - 1), h - lo as f64)
         })
-        .collect();
+        .collect()
+}
+
+/// The distinct ranks the bounds need, ascending.
+pub(crate) fn ranks_of(bounds: &[(usize, usize, f64)]) -> Vec<usize> {
     let mut ranks: Vec<usize> = bounds.iter().flat_map(|&(lo, hi, _)| [lo, hi]).collect();
     ranks.sort_unstable();
     ranks.dedup();
-    let values = order_statistics(v, &ranks);
+    ranks
+}
+
+/// Quantile values from the order statistics `values` at `ranks`.
+pub(crate) fn interpolate(
+    bounds: &[(usize, usize, f64)],
+    ranks: &[usize],
+    values: &[f64],
+    median_at: Option<usize>,
+) -> Vec<f64> {
     let at = |r: usize| values[ranks.binary_search(&r).unwrap_or(0)];
     bounds
         .iter()
-        .map(|&(lo, hi, t)| lerp(at(lo), at(hi), t))
+        .enumerate()
+        .map(|(i, &(lo, hi, t))| {
+            if Some(i) == median_at {
+                numpy_median(at(lo), at(hi), lo, hi)
+            } else {
+                lerp(at(lo), at(hi), t)
+            }
+        })
         .collect()
 }
 
@@ -290,12 +344,12 @@ fn column_summary(v: &mut [f64], req: &Request, q: &Quantiles) -> Summary {
     let quantiles = if q.qs.is_empty() {
         Vec::new()
     } else {
-        percentiles(v, &q.qs)
+        percentiles(v, &q.qs, q.median.then_some(0))
     };
     let mad = if has(Stat::Mad) {
         let median = quantiles.first().copied().unwrap_or(f64::NAN);
         let mut dev: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
-        percentiles(&mut dev, &[50.0])[0]
+        percentiles(&mut dev, &[50.0], Some(0))[0]
     } else {
         f64::NAN
     };
@@ -403,7 +457,7 @@ mod tests {
     fn percentiles_match_numpy_linear() {
         // numpy.percentile([3, 1, 4, 1, 5], [0, 25, 50, 90, 100]) = [1, 1, 3, 4.6, 5]
         let mut v = vec![3.0, 1.0, 4.0, 1.0, 5.0];
-        let got = percentiles(&mut v, &[0.0, 25.0, 50.0, 90.0, 100.0]);
+        let got = percentiles(&mut v, &[0.0, 25.0, 50.0, 90.0, 100.0], None);
         let want = [1.0, 1.0, 3.0, 4.6, 5.0];
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 1e-12, "{got:?}");

@@ -11,7 +11,9 @@
 
 use rayon::prelude::*;
 
-use super::{geomean_of, key, lerp, Quantiles, Request, Stat, Summary};
+use super::{
+    geomean_of, interpolate, key, quantile_bounds, ranks_of, Quantiles, Request, Stat, Summary,
+};
 use crate::compensation::apply::Sample;
 
 const CHUNK: usize = 16_384;
@@ -193,18 +195,9 @@ pub(crate) fn summaries<T: Sample>(
             )
         })
         .collect();
-    // Ranks for each quantile: floor and ceil of (m - 1) q / 100.
-    let bounds: Vec<(usize, usize, f64)> =
-        q.qs.iter()
-            .map(|&qq| {
-                let h = (m - 1) as f64 * qq / 100.0;
-                let lo = h.floor() as usize;
-                (lo, (h.ceil() as usize).min(m - 1), h - lo as f64)
-            })
-            .collect();
-    let mut ranks: Vec<usize> = bounds.iter().flat_map(|&(a, b, _)| [a, b]).collect();
-    ranks.sort_unstable();
-    ranks.dedup();
+    let median_at = q.median.then_some(0);
+    let bounds = quantile_bounds(m, &q.qs, median_at);
+    let ranks = ranks_of(&bounds);
     let order_stats: Vec<Vec<f64>> = if ranks.is_empty() {
         vec![Vec::new(); k]
     } else {
@@ -260,7 +253,6 @@ pub(crate) fn summaries<T: Sample>(
     (0..k)
         .map(|j| {
             let mo = moments[j];
-            let at = |r: usize| order_stats[j][ranks.binary_search(&r).unwrap_or(0)];
             Summary {
                 nan: mo.nan,
                 n: m,
@@ -277,10 +269,7 @@ pub(crate) fn summaries<T: Sample>(
                 },
                 min: mo.min,
                 max: mo.max,
-                quantiles: bounds
-                    .iter()
-                    .map(|&(lo, hi, t)| lerp(at(lo), at(hi), t))
-                    .collect(),
+                quantiles: interpolate(&bounds, &ranks, &order_stats[j], median_at),
                 mad: f64::NAN,
             }
         })
