@@ -264,3 +264,28 @@ def test_little_endian_float32_is_a_zero_copy_view(tmp_path: Path) -> None:
     # A timestep on the time channel rules the view out: values must be scaled.
     t = cd38.read_fcs(cd38.write_fcs(tmp_path / "t.fcs", d, ["A", "B", "Time"], keywords={"$TIMESTEP": "2"}))
     np.testing.assert_array_equal(t.to_numpy()[:, 2], d[:, 2] * 2)
+
+
+def test_unaligned_float32_data_is_decoded_not_viewed() -> None:
+    # DATA at an offset that is not a multiple of 4: a view would be an unaligned
+    # float slice for the kernels, so the reader decodes instead.
+    vals = np.array([[1.5, -2.0], [3.25, 4.0]], dtype="<f4")
+    kws = [
+        ("$TOT", "2"),
+        ("$DATATYPE", "F"),
+        ("$BYTEORD", "1,2,3,4"),
+        ("$MODE", "L"),
+        *params(["A", "B"], ["32", "32"]),
+        ("$PAD", "x"),
+    ]
+    for pad in range(4):
+        blob = build([*kws[:-1], ("$PAD", "x" * (pad + 1))], vals.tobytes())
+        s = _read(blob)
+        ev = s.to_numpy()
+        assert ev.flags.aligned
+        np.testing.assert_array_equal(ev, vals)
+        st = cd38.GatingStrategy()
+        from cd38.gates import RectangleGate
+
+        st.add(RectangleGate("pos", [cd38.Dimension("A")], [0.0], [None]))
+        assert st.gate(s).count("pos") == 2

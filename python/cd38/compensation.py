@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cd38 import _core
+from cd38._arrays import kernel_matrix
 from cd38._xml import load_xml
 from cd38.errors import CompensationError, GatingMLError
 
@@ -245,11 +246,10 @@ class Spillover:
             raise CompensationError(
                 f"spillover detector(s) {missing} are not channels of the data ({list(channels)})"
             )
-        arr = np.asarray(events)
-        if arr.dtype not in (np.float32, np.float64):
-            arr = arr.astype(np.float64)
         inv = self.inverse
-        return _core.compensate(arr, [index[d] for d in self._detectors], inv.ravel().tolist())
+        return _core.compensate(
+            kernel_matrix(events), [index[d] for d in self._detectors], inv.ravel().tolist()
+        )
 
     @property
     def detectors(self) -> list[str]:

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cd38 import _core
+from cd38._arrays import kernel_matrix
 from cd38.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def population_stats(
     pops = list(result.populations if populations is None else populations)
     values = _values(result, on)
     members: list[npt.NDArray[np.uint32] | None] = [result.indices(p) for p in pops]
-    flat = _core.population_stats(np.ascontiguousarray(values), members, cols, stats, pcts)
+    flat = _core.population_stats(kernel_matrix(values), members, cols, stats, pcts)
     names = stats + [_pct_name(q) for q in pcts]
     width = len(names)
     grid = flat.reshape(len(pops), len(cols), width)

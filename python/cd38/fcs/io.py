@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cd38 import _core
+from cd38._arrays import kernel_matrix
 from cd38.errors import InvalidArgumentError
 from cd38.fcs.sample import Sample
 
@@ -130,7 +131,7 @@ def write_fcs(
     channels = [str(c) for c in channels]
     if arr.dtype != np.float32 or datatype != "F":
         arr = arr.astype(np.float64, copy=False)
-    arr = np.ascontiguousarray(arr)
+    arr = kernel_matrix(arr)
     if bits is None:
         bit_list = _default_bits(datatype, arr)
     elif isinstance(bits, int):

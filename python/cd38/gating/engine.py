@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cd38 import _core
+from cd38._arrays import kernel_matrix
 from cd38.compensation import Spillover
 from cd38.errors import GatingError
 from cd38.gating.model import (
@@ -174,10 +175,7 @@ def run(
     c = _Compiler(strategy, sample, map_bounds)
     for gate in strategy:
         c.gate(gate)
-    events = sample.to_numpy()
-    if events.dtype not in (np.float32, np.float64) or not events.flags.c_contiguous:
-        events = np.ascontiguousarray(events, dtype=np.float64)
-    members = _core.gate_events(events, c.comps, c.dims, c.nodes)
+    members = _core.gate_events(kernel_matrix(sample.to_numpy()), c.comps, c.dims, c.nodes)
     out = {}
     for pid, i in c.node_of.items():
         m = members[i]

@@ -605,7 +605,10 @@ fn parse_dataset_paged(
     let plan = plan_data(buf, base, &header, &kw, &channels, &mut ctx)?;
     let order = byte_order.clone().unwrap_or(ByteOrder::Little);
     let data_segment = (plan.len > 0).then(|| (plan.start, plan.start + plan.len - 1));
+    // A view must be 4-byte aligned: an unaligned float32 slice is undefined
+    // behaviour for any Rust kernel that later reads it.
     let viewable = matches!(plan.layout, RowLayout::Bytes { .. })
+        && plan.start % 4 == 0
         && byte_order == Some(ByteOrder::Little)
         && channels
             .iter()
