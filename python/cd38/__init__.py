@@ -5,7 +5,7 @@
 >>> s.channels, s.markers, s.n_events, s.repairs          # doctest: +SKIP
 """
 
-from cd38 import gates, transforms
+from cd38 import gates, thresholds, transforms
 from cd38._core import __version__
 from cd38.compensation import Spillover
 from cd38.errors import (
@@ -48,6 +48,7 @@ __all__ = [
     "read_fcs",
     "read_fcs_datasets",
     "read_fcs_metadata",
+    "thresholds",
     "transforms",
     "write_fcs",
 ]
