@@ -472,7 +472,7 @@ fn plan_data(
                 ),
             )?;
         }
-        if declared > needed && needed > 0 && !matches!(layout, RowLayout::AsciiDelimited) {
+        if declared > needed && !matches!(layout, RowLayout::AsciiDelimited) {
             ctx.repair(
                 "data_longer_than_needed",
                 format!(
@@ -545,6 +545,18 @@ fn parse_dataset_paged(
     };
     let base_usize = usize::try_from(base).map_err(|_| Error::fcs_at(base, "offset too large"))?;
     let header = parse_header(buf, base_usize)?;
+    if !matches!(
+        header.version.as_str(),
+        "FCS1.0" | "FCS2.0" | "FCS3.0" | "FCS3.1" | "FCS3.2"
+    ) {
+        ctx.repair(
+            "unknown_version",
+            format!(
+                "unknown FCS version {:?}; read it by the 3.x rules",
+                header.version
+            ),
+        )?;
+    }
     let (kw, encoding) = parse_text(buf, base, &header, &mut ctx)?;
 
     if let Some(m) = kw.get("$MODE") {
