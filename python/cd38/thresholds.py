@@ -19,6 +19,7 @@ former, and the method is recorded either way.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -112,16 +113,9 @@ def from_control(
     if not 0 < percentile < 100:
         raise InvalidArgumentError(f"percentile must be in (0, 100), not {percentile}")
     col = _column(control, channel, spillover, compensate, transform, events)
-    src, sha = _provenance(control)
-    return Threshold(
-        value=float(np.percentile(col, percentile)),
-        channel=channel,
-        method="control_percentile",
-        parameters={"percentile": percentile, "compensated": compensate},
-        transform=repr(transform) if transform is not None else None,
-        source=src,
-        source_sha256=sha,
-        n_events=int(col.size),
+    params = {"percentile": percentile, "compensated": compensate}
+    return _record(
+        control, channel, np.percentile(col, percentile), "control_percentile", params, transform, col.size
     )
 
 
@@ -162,6 +156,61 @@ def _valley_between(centres: npt.NDArray[np.float64], dens: npt.NDArray[np.float
     return float(centres[a + int(np.argmin(dens[a : b + 1]))])
 
 
+def _record(
+    sample: Sample,
+    channel: str,
+    value: float,
+    method: str,
+    parameters: dict[str, Any],
+    transform: Transform | None,
+    n: int,
+) -> Threshold:
+    src, sha = _provenance(sample)
+    return Threshold(
+        value=float(value),
+        channel=channel,
+        method=method,
+        parameters=parameters,
+        transform=repr(transform) if transform is not None else None,
+        source=src,
+        source_sha256=sha,
+        n_events=n,
+    )
+
+
+def _between_modes(
+    sample: Sample,
+    channel: str,
+    method: str,
+    pick: Callable[[list[int], npt.NDArray[np.float64]], tuple[int, int]],
+    transform: Transform | None,
+    spillover: Spillover | None,
+    compensate: bool,
+    events: npt.NDArray[Any] | None,
+    min_fraction: float,
+) -> Threshold:
+    x = _column(sample, channel, spillover, compensate, transform, events)
+    centres, dens = _density(x)
+    peaks = _peaks(dens, min_fraction)
+    if len(peaks) < 2:
+        raise InvalidArgumentError(
+            f"{channel!r} has {len(peaks)} density mode(s); {method} needs two "
+            "(give a control or an explicit value instead)"
+        )
+    a, b = pick(peaks, dens)
+    params = {"bins": _BINS, "min_fraction": min_fraction, "modes": [float(centres[a]), float(centres[b])]}
+    return _record(sample, channel, _valley_between(centres, dens, a, b), method, params, transform, x.size)
+
+
+def _two_largest(peaks: list[int], dens: npt.NDArray[np.float64]) -> tuple[int, int]:
+    a, b = sorted(sorted(peaks, key=lambda i: dens[i])[-2:])
+    return a, b
+
+
+def _two_brightest(peaks: list[int], dens: npt.NDArray[np.float64]) -> tuple[int, int]:
+    return peaks[-2], peaks[-1]
+
+
 def valley(
     sample: Sample,
     channel: str,
@@ -174,28 +223,16 @@ def valley(
 ) -> Threshold:
     """The density minimum between the two largest modes of ``channel`` (use a
     display transform such as logicle: valleys are found on the scale given)."""
-    x = _column(sample, channel, spillover, compensate, transform, events)
-    centres, dens = _density(x)
-    peaks = _peaks(dens, min_fraction)
-    if len(peaks) < 2:
-        raise InvalidArgumentError(
-            f"{channel!r} has {len(peaks)} density mode(s); a valley needs two (give a control or a value)"
-        )
-    a, b = sorted(sorted(peaks, key=lambda i: dens[i])[-2:])
-    src, sha = _provenance(sample)
-    return Threshold(
-        value=_valley_between(centres, dens, a, b),
-        channel=channel,
-        method="density_valley",
-        parameters={
-            "bins": _BINS,
-            "min_fraction": min_fraction,
-            "modes": [float(centres[a]), float(centres[b])],
-        },
-        transform=repr(transform) if transform is not None else None,
-        source=src,
-        source_sha256=sha,
-        n_events=int(x.size),
+    return _between_modes(
+        sample,
+        channel,
+        "density_valley",
+        _two_largest,
+        transform,
+        spillover,
+        compensate,
+        events,
+        min_fraction,
     )
 
 
@@ -211,27 +248,14 @@ def bright(
 ) -> Threshold:
     """The "hi" cut: the valley between the brightest mode and the next one below
     it (e.g. CD38-bright transitional cells and plasmablasts above CD38-dim naive cells)."""
-    x = _column(sample, channel, spillover, compensate, transform, events)
-    centres, dens = _density(x)
-    peaks = _peaks(dens, min_fraction)
-    if len(peaks) < 2:
-        raise InvalidArgumentError(
-            f"{channel!r}: no separate bright mode found ({len(peaks)} mode(s)); "
-            "set the bright cut explicitly or from a control"
-        )
-    a, b = peaks[-2], peaks[-1]
-    src, sha = _provenance(sample)
-    return Threshold(
-        value=_valley_between(centres, dens, a, b),
-        channel=channel,
-        method="bright_valley",
-        parameters={
-            "bins": _BINS,
-            "min_fraction": min_fraction,
-            "modes": [float(centres[a]), float(centres[b])],
-        },
-        transform=repr(transform) if transform is not None else None,
-        source=src,
-        source_sha256=sha,
-        n_events=int(x.size),
+    return _between_modes(
+        sample,
+        channel,
+        "bright_valley",
+        _two_brightest,
+        transform,
+        spillover,
+        compensate,
+        events,
+        min_fraction,
     )
