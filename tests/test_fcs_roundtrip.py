@@ -133,3 +133,30 @@ def test_large_file_offsets_past_8_digits(tmp_path: Path) -> None:
     assert s.n_events == n_ev
     np.testing.assert_array_equal(s.to_numpy()[:, 0], data[:, 0])
     assert int(s.keywords["$ENDDATA"]) > 99_999_999
+
+
+def test_chunked_writer_equals_one_shot(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    data = rng.normal(0, 1000, (250_003, 4)).astype(np.float32)
+    names = ["A", "B", "C", "D"]
+    one = cd38.write_fcs(tmp_path / "one.fcs", data, names, keywords={"$CYT": "x"})
+    with cd38.FCSWriter(tmp_path / "chunked.fcs", names, n_events=len(data), keywords={"$CYT": "x"}) as w:
+        for start in range(0, len(data), 70_000):
+            w.write(data[start : start + 70_000])
+    assert (tmp_path / "chunked.fcs").read_bytes() == one.read_bytes()
+    ints = rng.integers(0, 1000, (1000, 2)).astype(np.float64)
+    with cd38.FCSWriter(tmp_path / "i.fcs", ["A", "B"], n_events=1000, datatype="I", bits=16) as w:
+        w.write(ints)
+    np.testing.assert_array_equal(cd38.read_fcs(tmp_path / "i.fcs").to_numpy(), ints)
+
+
+def test_chunked_writer_refuses_wrong_counts_and_leaves_nothing(tmp_path: Path) -> None:
+    too_many = cd38.FCSWriter(tmp_path / "x.fcs", ["A"], n_events=2)
+    with pytest.raises(cd38.InvalidArgumentError, match="exceed"), too_many as w:
+        w.write(np.zeros((3, 1)))
+    too_few = cd38.FCSWriter(tmp_path / "y.fcs", ["A"], n_events=2)
+    with pytest.raises(cd38.InvalidArgumentError, match="1 of the 2"), too_few as w:
+        w.write(np.zeros((1, 1)))
+    with pytest.raises(cd38.InvalidArgumentError, match="bits"):
+        cd38.FCSWriter(tmp_path / "z.fcs", ["A"], n_events=2, datatype="I")
+    assert list(tmp_path.iterdir()) == []

@@ -18,6 +18,7 @@ from cd38.errors import (
     InvalidArgumentError,
 )
 from cd38.fcs import (
+    FCSWriter,
     Keywords,
     Repair,
     Sample,
@@ -33,6 +34,7 @@ __all__ = [
     "CompensationError",
     "Dimension",
     "FCSError",
+    "FCSWriter",
     "GatingError",
     "GatingMLError",
     "GatingResult",

@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 __all__ = [
     "Dataset",
+    "FcsStreamWriter",
     "__version__",
     "compensate",
     "gate_events",
@@ -100,3 +101,20 @@ def population_stats(
     stats: list[str],
     percentiles: list[float],
 ) -> npt.NDArray[np.float64]: ...
+
+@final
+class FcsStreamWriter:
+    def __new__(
+        cls,
+        path: str | PathLike[str],
+        channels: list[str],
+        markers: list[str],
+        keywords: list[tuple[str, str]],
+        datatype: str,
+        bits: list[int],
+        byteorder: str,
+        n_events: int,
+    ) -> FcsStreamWriter: ...
+    def write(self, data: npt.NDArray[np.float32] | npt.NDArray[np.float64]) -> None: ...
+    def finish(self) -> int: ...
+    def abort(self) -> None: ...

@@ -16,7 +16,7 @@ from cd38._arrays import kernel_matrix
 from cd38.errors import InvalidArgumentError
 from cd38.fcs.sample import Sample
 
-__all__ = ["read_fcs", "read_fcs_datasets", "read_fcs_metadata", "write_fcs"]
+__all__ = ["FCSWriter", "read_fcs", "read_fcs_datasets", "read_fcs_metadata", "write_fcs"]
 
 PathLike = str | os.PathLike[str]
 
@@ -78,18 +78,54 @@ def read_fcs_datasets(source: PathLike, strict: bool = False) -> list[Sample]:
     return [_sample(ds, path, i) for i, ds in enumerate(_core.read_fcs_all(path, strict=strict, data="view"))]
 
 
-def _default_bits(datatype: str, arr: npt.NDArray[Any]) -> list[int]:
-    if datatype == "F":
-        return [32] * arr.shape[1]
-    if datatype == "D":
-        return [64] * arr.shape[1]
-    if datatype == "A":
-        return [12] * arr.shape[1]
+def _default_bits(datatype: str, arr: npt.NDArray[Any] | None, n_channels: int) -> list[int]:
+    fixed = {"F": 32, "D": 64, "A": 12}
+    if datatype in fixed:
+        return [fixed[datatype]] * n_channels
+    if arr is None:
+        raise InvalidArgumentError("bits= is required for datatype 'I' when writing chunk by chunk")
     out = []
     for col in arr.T:
         top = float(np.max(col)) if col.size else 0.0
         out.append(16 if top < 2**16 else 32 if top < 2**32 else 64)
     return out
+
+
+def _layout_args(
+    channels: Sequence[str],
+    markers: Sequence[str] | None,
+    keywords: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
+    datatype: str,
+    bits: int | Sequence[int] | None,
+    arr: npt.NDArray[Any] | None,
+) -> tuple[list[str], list[str], list[tuple[str, str]], str, list[int]]:
+    datatype = datatype.upper()
+    if datatype not in ("F", "D", "I", "A"):
+        raise InvalidArgumentError(f"datatype must be 'F', 'D', 'I' or 'A', not {datatype!r}")
+    names = [str(c) for c in channels]
+    if bits is None:
+        bit_list = _default_bits(datatype, arr, len(names))
+    elif isinstance(bits, int):
+        bit_list = [bits] * len(names)
+    else:
+        bit_list = [int(b) for b in bits]
+    if keywords is None:
+        pairs: list[tuple[str, str]] = []
+    elif isinstance(keywords, Mapping):
+        pairs = [(str(k), str(v)) for k, v in keywords.items()]
+    else:
+        pairs = [(str(k), str(v)) for k, v in keywords]
+    marker_list = [] if markers is None else ["" if m is None else str(m) for m in markers]
+    return names, marker_list, pairs, datatype, bit_list
+
+
+def _rows(data: Any, datatype: str) -> npt.NDArray[Any]:
+    arr = np.asarray(data)
+    if arr.ndim != 2:
+        raise InvalidArgumentError(f"data must be 2-D (events x channels), got {arr.ndim}-D")
+    if arr.dtype != np.float32 or datatype != "F":
+        arr = arr.astype(np.float64, copy=False)
+    return kernel_matrix(arr)
 
 
 def write_fcs(
@@ -115,37 +151,71 @@ def write_fcs(
     that holds the values) or ``"A"`` (fixed-width ASCII, ``bits`` characters).
     The layout keywords (``$PAR``, ``$TOT``, ``$PnB``, ``$PnN``, offsets ...)
     are computed; given ones are replaced. Keyword values must not be empty.
+    For files too large to hold in memory, use :class:`FCSWriter`.
     """
-    datatype = datatype.upper()
-    if datatype not in ("F", "D", "I", "A"):
-        raise InvalidArgumentError(f"datatype must be 'F', 'D', 'I' or 'A', not {datatype!r}")
     if hasattr(data, "columns") and hasattr(data, "to_numpy") and not isinstance(data, np.ndarray):
         if channels is None:
             channels = [str(c) for c in data.columns]
         data = data.to_numpy()
-    arr = np.asarray(data)
-    if arr.ndim != 2:
-        raise InvalidArgumentError(f"data must be 2-D (events x channels), got {arr.ndim}-D")
     if channels is None:
         raise InvalidArgumentError("channels (the $PnN names) are required for an array")
-    channels = [str(c) for c in channels]
-    if arr.dtype != np.float32 or datatype != "F":
-        arr = arr.astype(np.float64, copy=False)
-    arr = kernel_matrix(arr)
-    if bits is None:
-        bit_list = _default_bits(datatype, arr)
-    elif isinstance(bits, int):
-        bit_list = [bits] * len(channels)
-    else:
-        bit_list = [int(b) for b in bits]
-    pairs: list[tuple[str, str]]
-    if keywords is None:
-        pairs = []
-    elif isinstance(keywords, Mapping):
-        pairs = [(str(k), str(v)) for k, v in keywords.items()]
-    else:
-        pairs = [(str(k), str(v)) for k, v in keywords]
-    marker_list = [] if markers is None else ["" if m is None else str(m) for m in markers]
+    arr = _rows(data, datatype.upper())
+    names, marker_list, pairs, dt, bit_list = _layout_args(channels, markers, keywords, datatype, bits, arr)
     out = Path(path)
-    _core.write_fcs(out, arr, channels, marker_list, pairs, datatype, bit_list, byteorder)
+    _core.write_fcs(out, arr, names, marker_list, pairs, dt, bit_list, byteorder)
     return out
+
+
+class FCSWriter:
+    """Write an FCS 3.1 file of ``n_events`` events chunk by chunk, in bounded memory.
+
+    >>> with cd38.FCSWriter("big.fcs", ["FSC-A", "CD38"], n_events=10**8) as w:  # doctest: +SKIP
+    ...     for chunk in chunks:          # (rows, 2) arrays
+    ...         w.write(chunk)
+
+    The file appears (atomically) when the block ends normally and every
+    declared event was written; after an exception nothing is left behind.
+    Arguments are those of :func:`write_fcs`; ``bits`` is required for ``"I"``.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        channels: Sequence[str],
+        n_events: int,
+        markers: Sequence[str] | None = None,
+        keywords: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        datatype: str = "F",
+        *,
+        bits: int | Sequence[int] | None = None,
+        byteorder: str = "little",
+    ) -> None:
+        names, marker_list, pairs, dt, bit_list = _layout_args(
+            channels, markers, keywords, datatype, bits, None
+        )
+        self.path = Path(path)
+        self._datatype = dt
+        self._w = _core.FcsStreamWriter(
+            self.path, names, marker_list, pairs, dt, bit_list, byteorder, int(n_events)
+        )
+
+    def write(self, data: Any) -> None:
+        """Append rows (an (n, n_channels) array)."""
+        self._w.write(_rows(data, self._datatype))
+
+    def close(self) -> Path:
+        """Finish the file (checks the event count) and move it into place."""
+        self._w.finish()
+        return self.path
+
+    def abort(self) -> None:
+        self._w.abort()
+
+    def __enter__(self) -> FCSWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

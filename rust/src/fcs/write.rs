@@ -332,10 +332,22 @@ fn encode_value(
 
 const CHUNK_ROWS: usize = 65_536;
 
-/// Write the file to `w`. Returns the number of bytes written.
-pub fn write_to<W: Write>(w: &mut W, values: Values<'_>, spec: &WriteSpec) -> Result<u64> {
-    let n_events = validate(spec, values.len())?;
+/// Everything before DATA, and the row layout that follows it.
+struct Prologue {
+    bytes: Vec<u8>,
+    widths: Vec<usize>,
+    row_bytes: usize,
+}
+
+/// HEADER, TEXT and padding up to DATA for `n_events` events. The TEXT holds
+/// the DATA offsets, whose digits change the TEXT length: iterate to a fixed
+/// point (two or three rounds at most). DATA starts 8-byte aligned.
+fn prologue(spec: &WriteSpec, n_events: usize) -> Result<Prologue> {
     let p = spec.channels.len();
+    let n_values = n_events
+        .checked_mul(p)
+        .ok_or_else(|| Error::InvalidArgument("data too large".into()))?;
+    validate(spec, n_values)?;
     let widths: Vec<usize> = spec
         .bits
         .iter()
@@ -347,111 +359,233 @@ pub fn write_to<W: Write>(w: &mut W, values: Values<'_>, spec: &WriteSpec) -> Re
         .ok_or_else(|| Error::InvalidArgument("data too large".into()))?;
     let pairs = keyword_list(spec, n_events)?;
     let delim = choose_delimiter(&pairs)?;
-
-    // The TEXT holds the DATA offsets, whose digits change the TEXT length:
-    // iterate to a fixed point (two or three rounds at most).
     let text_start = 58u64;
+    let data_range = |start: u64| {
+        if data_len == 0 {
+            (0, 0)
+        } else {
+            (start, start + data_len - 1)
+        }
+    };
     let mut data_start = 0u64;
     let mut text;
     loop {
-        let data = if data_len == 0 {
-            (0, 0)
-        } else {
-            (data_start, data_start + data_len - 1)
-        };
-        text = compose_text(&pairs, delim, data);
-        let text_end = text_start + text.len() as u64 - 1;
-        let want = (text_end + 1).div_ceil(8) * 8;
+        text = compose_text(&pairs, delim, data_range(data_start));
+        let want = (text_start + text.len() as u64).div_ceil(8) * 8;
         if data_len == 0 || want == data_start {
             break;
         }
         data_start = want;
     }
     let text_end = text_start + text.len() as u64 - 1;
-    let data_off = if data_len == 0 {
-        (0, 0)
-    } else {
-        (data_start, data_start + data_len - 1)
-    };
-    let io = |e: std::io::Error| Error::io("<output>", e);
-    w.write_all(&format_header("FCS3.1", (text_start, text_end), data_off))
-        .map_err(io)?;
-    w.write_all(&text).map_err(io)?;
-    let mut written = text_end + 1;
+    let mut bytes = format_header("FCS3.1", (text_start, text_end), data_range(data_start));
+    bytes.extend_from_slice(&text);
     if data_len > 0 {
-        let pad = (data_start - written) as usize;
-        w.write_all(&vec![b' '; pad]).map_err(io)?;
-        written += pad as u64;
-        let mut buf = vec![0u8; CHUNK_ROWS.min(n_events) * row_bytes];
-        for first in (0..n_events).step_by(CHUNK_ROWS) {
-            let rows = CHUNK_ROWS.min(n_events - first);
-            let chunk = &mut buf[..rows * row_bytes];
-            chunk
-                .par_chunks_mut(row_bytes)
-                .enumerate()
-                .try_for_each(|(r, row)| {
-                    let mut off = 0;
-                    for c in 0..p {
-                        let i = (first + r) * p + c;
-                        let v = values.get(i);
-                        encode_value(
-                            v,
-                            spec.kind,
-                            spec.bits[c],
-                            &spec.byte_order,
-                            &mut row[off..off + widths[c]],
-                        )
-                        .map_err(|m| {
-                            Error::InvalidArgument(format!(
-                                "channel {:?}, event {}: {m}",
-                                spec.channels[c],
-                                first + r
-                            ))
-                        })?;
-                        off += widths[c];
-                    }
-                    Ok::<(), Error>(())
+        bytes.resize(data_start as usize, b' ');
+    }
+    Ok(Prologue {
+        bytes,
+        widths,
+        row_bytes,
+    })
+}
+
+/// Encode whole rows of `values` into `out` (rows × row_bytes), in parallel.
+fn encode_rows(
+    values: Values<'_>,
+    first_event: usize,
+    spec: &WriteSpec,
+    widths: &[usize],
+    out: &mut [u8],
+) -> Result<()> {
+    let p = spec.channels.len();
+    let row_bytes: usize = widths.iter().sum();
+    out.par_chunks_mut(row_bytes)
+        .enumerate()
+        .try_for_each(|(r, row)| {
+            let mut off = 0;
+            for c in 0..p {
+                encode_value(
+                    values.get(r * p + c),
+                    spec.kind,
+                    spec.bits[c],
+                    &spec.byte_order,
+                    &mut row[off..off + widths[c]],
+                )
+                .map_err(|m| {
+                    Error::InvalidArgument(format!(
+                        "channel {:?}, event {}: {m}",
+                        spec.channels[c],
+                        first_event + r
+                    ))
                 })?;
-            w.write_all(chunk).map_err(io)?;
-            written += chunk.len() as u64;
+                off += widths[c];
+            }
+            Ok(())
+        })
+}
+
+impl Values<'_> {
+    fn rows(&self, start: usize, end: usize, p: usize) -> Values<'_> {
+        match self {
+            Values::F32(v) => Values::F32(&v[start * p..end * p]),
+            Values::F64(v) => Values::F64(&v[start * p..end * p]),
         }
     }
-    Ok(written)
+}
+
+/// Write the file to `w`. Returns the number of bytes written.
+pub fn write_to<W: Write>(w: &mut W, values: Values<'_>, spec: &WriteSpec) -> Result<u64> {
+    let p = spec.channels.len().max(1);
+    if values.len() % p != 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{} values do not divide into {p} channels",
+            values.len()
+        )));
+    }
+    let n_events = values.len() / p;
+    let pro = prologue(spec, n_events)?;
+    let io = |e: std::io::Error| Error::io("<output>", e);
+    w.write_all(&pro.bytes).map_err(io)?;
+    let mut buf = vec![0u8; CHUNK_ROWS.min(n_events) * pro.row_bytes];
+    for first in (0..n_events).step_by(CHUNK_ROWS) {
+        let end = (first + CHUNK_ROWS).min(n_events);
+        let chunk = &mut buf[..(end - first) * pro.row_bytes];
+        encode_rows(values.rows(first, end, p), first, spec, &pro.widths, chunk)?;
+        w.write_all(chunk).map_err(io)?;
+    }
+    Ok(pro.bytes.len() as u64 + (n_events * pro.row_bytes) as u64)
+}
+
+/// Writes a file of a known number of events chunk by chunk, so memory stays
+/// bounded whatever the size. The file appears (atomically, by rename) only on
+/// [`StreamWriter::finish`]; dropping an unfinished writer removes its temporary file.
+pub struct StreamWriter {
+    dest: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    out: Option<std::io::BufWriter<std::fs::File>>,
+    spec: WriteSpec,
+    widths: Vec<usize>,
+    row_bytes: usize,
+    n_events: usize,
+    written: usize,
+    bytes: u64,
+}
+
+impl StreamWriter {
+    pub fn create(path: &Path, spec: WriteSpec, n_events: usize) -> Result<Self> {
+        let name = path.display().to_string();
+        let pro = prologue(&spec, n_events)?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| Error::InvalidArgument(format!("{name}: not a file path")))?;
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            file_name.to_string_lossy(),
+            std::process::id()
+        ));
+        let f = std::fs::File::create(&tmp).map_err(|e| Error::io(&name, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        let mut me = StreamWriter {
+            dest: path.to_path_buf(),
+            tmp,
+            out: None,
+            spec,
+            widths: pro.widths,
+            row_bytes: pro.row_bytes,
+            n_events,
+            written: 0,
+            bytes: pro.bytes.len() as u64,
+        };
+        out.write_all(&pro.bytes).map_err(|e| Error::io(&name, e))?;
+        me.out = Some(out);
+        Ok(me)
+    }
+
+    /// Append whole rows (row-major values of every channel).
+    pub fn write_rows(&mut self, values: Values<'_>) -> Result<()> {
+        let p = self.spec.channels.len();
+        if values.len() % p != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "{} values are not whole rows of {p} channels",
+                values.len()
+            )));
+        }
+        let rows = values.len() / p;
+        if self.written + rows > self.n_events {
+            return Err(Error::InvalidArgument(format!(
+                "{} rows would exceed the {} events declared",
+                self.written + rows,
+                self.n_events
+            )));
+        }
+        let name = self.dest.display().to_string();
+        let Some(out) = self.out.as_mut() else {
+            return Err(Error::InvalidArgument(format!("{name}: writer is closed")));
+        };
+        let mut buf = vec![0u8; CHUNK_ROWS.min(rows) * self.row_bytes];
+        for first in (0..rows).step_by(CHUNK_ROWS) {
+            let end = (first + CHUNK_ROWS).min(rows);
+            let chunk = &mut buf[..(end - first) * self.row_bytes];
+            encode_rows(
+                values.rows(first, end, p),
+                self.written + first,
+                &self.spec,
+                &self.widths,
+                chunk,
+            )?;
+            out.write_all(chunk).map_err(|e| Error::io(&name, e))?;
+        }
+        self.written += rows;
+        self.bytes += (rows * self.row_bytes) as u64;
+        Ok(())
+    }
+
+    /// Check every declared event was written, then sync and rename into place.
+    pub fn finish(mut self) -> Result<u64> {
+        let name = self.dest.display().to_string();
+        if self.written != self.n_events {
+            return Err(Error::InvalidArgument(format!(
+                "{name}: {} of the {} declared events were written",
+                self.written, self.n_events
+            )));
+        }
+        let Some(out) = self.out.take() else {
+            return Err(Error::InvalidArgument(format!("{name}: writer is closed")));
+        };
+        let f = out
+            .into_inner()
+            .map_err(|e| Error::io(&name, e.into_error()))?;
+        f.sync_all().map_err(|e| Error::io(&name, e))?;
+        std::fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io(&name, e))?;
+        Ok(self.bytes)
+    }
+}
+
+impl Drop for StreamWriter {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Write to `path` atomically: a temporary file in the same folder, then a rename.
 pub fn write_path(path: &Path, values: Values<'_>, spec: &WriteSpec) -> Result<u64> {
-    let name = path.display().to_string();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| Error::InvalidArgument(format!("{name}: not a file path")))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let f = std::fs::File::create(&tmp).map_err(|e| Error::io(&name, e))?;
-        let mut bw = std::io::BufWriter::with_capacity(1 << 20, f);
-        let n = write_to(&mut bw, values, spec).map_err(|e| match e {
-            Error::Io { source, .. } => Error::io(&name, source),
-            other => other,
-        })?;
-        let f = bw
-            .into_inner()
-            .map_err(|e| Error::io(&name, e.into_error()))?;
-        f.sync_all().map_err(|e| Error::io(&name, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(&name, e))?;
-        Ok(n)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let p = spec.channels.len().max(1);
+    if values.len() % p != 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{} values do not divide into {p} channels",
+            values.len()
+        )));
     }
-    result
+    let mut w = StreamWriter::create(path, spec.clone(), values.len() / p)?;
+    w.write_rows(values)?;
+    w.finish()
 }
 
 #[cfg(test)]

@@ -237,7 +237,65 @@ fn write_fcs(
     with_matrix!(py, data, |s, _p| write::write_path(&path, s.into(), &spec))
 }
 
+/// Writes an FCS 3.1 file of a known event count chunk by chunk (see write::StreamWriter).
+#[pyclass(module = "cd38._core", name = "FcsStreamWriter")]
+pub struct PyStreamWriter {
+    inner: Option<write::StreamWriter>,
+}
+
+#[pymethods]
+impl PyStreamWriter {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (path, channels, markers, keywords, datatype, bits, byteorder, n_events))]
+    fn new(
+        path: PathBuf,
+        channels: Vec<String>,
+        markers: Vec<String>,
+        keywords: Vec<(String, String)>,
+        datatype: &str,
+        bits: Vec<u32>,
+        byteorder: &str,
+        n_events: usize,
+    ) -> PyResult<Self> {
+        let spec = write::WriteSpec {
+            channels,
+            markers,
+            keywords,
+            kind: parse_kind(datatype)?,
+            bits,
+            byte_order: parse_order(byteorder)?,
+        };
+        let inner =
+            guarded(|| write::StreamWriter::create(&path, spec, n_events)).map_err(to_pyerr)?;
+        Ok(PyStreamWriter { inner: Some(inner) })
+    }
+
+    /// Append whole rows from a C-contiguous 2-D float32/float64 array.
+    fn write(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let Some(w) = self.inner.as_mut() else {
+            return Err(to_pyerr(Error::InvalidArgument("writer is closed".into())));
+        };
+        with_matrix!(py, data, |s, _p| w.write_rows(s.into()))
+    }
+
+    /// Check the count, sync and rename into place; returns the file size.
+    fn finish(&mut self) -> PyResult<u64> {
+        let w = self
+            .inner
+            .take()
+            .ok_or_else(|| to_pyerr(Error::InvalidArgument("writer is closed".into())))?;
+        guarded(|| w.finish()).map_err(to_pyerr)
+    }
+
+    /// Give up: the temporary file is removed and nothing appears at the path.
+    fn abort(&mut self) {
+        self.inner = None;
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyStreamWriter>()?;
     m.add_class::<PyDataset>()?;
     m.add_function(wrap_pyfunction!(read_fcs, m)?)?;
     m.add_function(wrap_pyfunction!(read_fcs_all, m)?)?;
