@@ -5,7 +5,7 @@
 >>> s.channels, s.markers, s.n_events, s.repairs          # doctest: +SKIP
 """
 
-from cd38 import gates, thresholds, transforms
+from cd38 import gates, synth, thresholds, transforms
 from cd38._core import __version__
 from cd38.compensation import Spillover
 from cd38.errors import (
@@ -50,6 +50,7 @@ __all__ = [
     "read_fcs",
     "read_fcs_datasets",
     "read_fcs_metadata",
+    "synth",
     "thresholds",
     "transforms",
     "write_fcs",
