@@ -1,6 +1,7 @@
 """A synthetic 16-channel B-cell-panel file (float32, stored uncompensated with
 $SPILLOVER) and a ~10-gate Gating-ML strategy on logicle of compensated values,
-for the side-by-side benchmarks. (cd38.synth will replace the generator.)"""
+for the side-by-side benchmarks (the figures in benches/README.md were taken
+with this generator; cd38.synth is the general one)."""
 
 from __future__ import annotations
 
@@ -9,34 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import cd38
-
-SCATTER = ["FSC-A", "FSC-H", "SSC-A", "SSC-H"]
-FLUOR = [
-    "FITC-A",
-    "PE-A",
-    "PerCP-Cy5-5-A",
-    "APC-A",
-    "BV421-A",
-    "PE-Cy7-A",
-    "BV510-A",
-    "APC-H7-A",
-    "BV605-A",
-    "BV786-A",
-    "BUV395-A",
-]
-MARKERS = ["CD19", "CD3", "CD38", "IgM", "CD27", "CD24", "IgD", "CD5", "CD21", "CD45", "Viability"]
-CHANNELS = [*SCATTER, *FLUOR, "Time"]
-
-
-def spillover(seed: int = 7) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    n = len(FLUOR)
-    s = np.eye(n)
-    for i in range(n):
-        for j in range(n):
-            if i != j and rng.random() < 0.35:
-                s[i, j] = rng.uniform(0.002, 0.15)
-    return s
+from cd38.synth import CHANNELS, DETECTORS, MARKERS, spillover_matrix
 
 
 def write_bcell_file(path: Path, n: int, seed: int = 1) -> Path:
@@ -64,13 +38,13 @@ def write_bcell_file(path: Path, n: int, seed: int = 1) -> Path:
         "CD45": kind != 0,
         "Viability": rng.random(n) < 0.05,
     }
-    true = np.empty((n, len(FLUOR)), dtype=np.float64)
+    true = np.empty((n, len(DETECTORS)), dtype=np.float64)
     for j, m in enumerate(MARKERS):
         true[:, j] = np.where(pos[m], rng.lognormal(8.5, 0.5, n), rng.normal(0, 150, n))
-    data[:, 4 : 4 + len(FLUOR)] = true @ spillover()
+    data[:, 4 : 4 + len(DETECTORS)] = true @ spillover_matrix()
     data[:, -1] = np.sort(rng.uniform(0, 600_000, n)).astype(np.float32)
-    s = spillover()
-    spill = ",".join([str(len(FLUOR)), *FLUOR, *(repr(float(v)) for v in s.ravel())])
+    s = spillover_matrix()
+    spill = ",".join([str(len(DETECTORS)), *DETECTORS, *(repr(float(v)) for v in s.ravel())])
     markers = ["", "", "", "", *MARKERS, ""]
     cd38.write_fcs(path, data, CHANNELS, markers, keywords={"$SPILLOVER": spill, "$TIMESTEP": "0.01"})
     return path

@@ -196,6 +196,25 @@ fn parse_order(s: &str) -> PyResult<ByteOrder> {
     }
 }
 
+/// The writer's spec from the arguments both writing entry points take.
+fn write_spec(
+    channels: Vec<String>,
+    markers: Vec<String>,
+    keywords: Vec<(String, String)>,
+    datatype: &str,
+    bits: Vec<u32>,
+    byteorder: &str,
+) -> PyResult<write::WriteSpec> {
+    Ok(write::WriteSpec {
+        channels,
+        markers,
+        keywords,
+        kind: parse_kind(datatype)?,
+        bits,
+        byte_order: parse_order(byteorder)?,
+    })
+}
+
 /// Write a C-contiguous 2-D float32/float64 array as an FCS 3.1 file, atomically.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
@@ -211,29 +230,18 @@ fn write_fcs(
     bits: Vec<u32>,
     byteorder: &str,
 ) -> PyResult<u64> {
-    let spec = write::WriteSpec {
-        channels,
-        markers,
-        keywords,
-        kind: parse_kind(datatype)?,
-        bits,
-        byte_order: parse_order(byteorder)?,
-    };
-    let check_cols = |ncols: usize| -> PyResult<()> {
-        if ncols != spec.channels.len() {
-            return Err(to_pyerr(Error::InvalidArgument(format!(
-                "data has {ncols} columns but {} channel names were given",
-                spec.channels.len()
-            ))));
-        }
-        Ok(())
-    };
+    let spec = write_spec(channels, markers, keywords, datatype, bits, byteorder)?;
     let cols = data
         .getattr("shape")?
         .extract::<(usize, usize)>()
         .map_err(|_| to_pyerr(Error::InvalidArgument("data must be a 2-D array".into())))?
         .1;
-    check_cols(cols)?;
+    if cols != spec.channels.len() {
+        return Err(to_pyerr(Error::InvalidArgument(format!(
+            "data has {cols} columns but {} channel names were given",
+            spec.channels.len()
+        ))));
+    }
     with_matrix!(py, data, |s, _p| write::write_path(&path, s.into(), &spec))
 }
 
@@ -258,14 +266,7 @@ impl PyStreamWriter {
         byteorder: &str,
         n_events: usize,
     ) -> PyResult<Self> {
-        let spec = write::WriteSpec {
-            channels,
-            markers,
-            keywords,
-            kind: parse_kind(datatype)?,
-            bits,
-            byte_order: parse_order(byteorder)?,
-        };
+        let spec = write_spec(channels, markers, keywords, datatype, bits, byteorder)?;
         let inner =
             guarded(|| write::StreamWriter::create(&path, spec, n_events)).map_err(to_pyerr)?;
         Ok(PyStreamWriter { inner: Some(inner) })
