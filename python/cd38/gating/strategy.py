@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cd38.compensation import Spillover
 from cd38.errors import GatingMLError, InvalidArgumentError
@@ -38,6 +38,10 @@ class GatingStrategy:
         self._parent: dict[str, str | None] = {}
         self._population_gate: dict[str, str] = {}
         self.spectrum_matrices: dict[str, Spillover] = {}
+        # Free-form facts about how the strategy was made (a panel records its
+        # marker channels, thresholds and CD38 gate definition here). Not part of
+        # the Gating-ML export or the hash.
+        self.info: dict[str, Any] = {}
 
     # -- building -------------------------------------------------------------
     def add(self, gate: Gate, parent: str | None = None) -> None:
