@@ -23,7 +23,16 @@ import numpy.typing as npt
 from cd38.errors import InvalidArgumentError
 from cd38.fcs.io import FCSWriter
 
-__all__ = ["CHANNELS", "MARKERS", "POPULATIONS", "SynthSample", "bcell_sample", "spillover_matrix"]
+__all__ = [
+    "CHANNELS",
+    "MARKERS",
+    "PHENOTYPES",
+    "POPULATIONS",
+    "SynthSample",
+    "bcell_sample",
+    "fmo_controls",
+    "spillover_matrix",
+]
 
 SCATTER = ["FSC-A", "FSC-H", "SSC-A", "SSC-H"]
 DETECTORS = [
@@ -45,7 +54,7 @@ CHANNELS = [*SCATTER, *DETECTORS, "Time"]
 # Intensity levels (true signal before spill), as (log-mean, log-sd) or a negative spread.
 _LEVELS = {
     "neg": None,
-    "dim": (np.log(800.0), 0.35),
+    "dim": (np.log(1500.0), 0.35),
     "pos": (np.log(5000.0), 0.35),
     "hi": (np.log(40000.0), 0.3),
 }
@@ -201,7 +210,11 @@ def _mixture(profile: dict[str, Any], b_subsets: dict[str, float] | None) -> dic
 
 
 def _chunk(
-    rng: np.random.Generator, labels: npt.NDArray[np.int8], spill: npt.NDArray[np.float64], t0: float
+    rng: np.random.Generator,
+    labels: npt.NDArray[np.int8],
+    spill: npt.NDArray[np.float64],
+    t0: float,
+    omit: frozenset[str] = frozenset(),
 ) -> npt.NDArray[np.float32]:
     n = len(labels)
     out = np.empty((n, len(CHANNELS)), dtype=np.float32)
@@ -226,7 +239,8 @@ def _chunk(
         k = int(m.sum())
         for marker, level in pheno.items():
             mu_sd = _LEVELS[level]
-            if k and mu_sd is not None:
+            # An omitted marker (FMO control) keeps its background, as if unstained.
+            if k and mu_sd is not None and marker not in omit:
                 true[m, MARKERS.index(marker)] = rng.lognormal(mu_sd[0], mu_sd[1], k)
     out[:, 4 : 4 + len(DETECTORS)] = true @ spill
     out[:, -1] = t0 + np.cumsum(rng.exponential(0.02, n))
@@ -243,6 +257,7 @@ def bcell_sample(
     spill: float = 1.0,
     chunk_events: int = 500_000,
     keep_labels: bool = True,
+    omit_markers: tuple[str, ...] = (),
 ) -> SynthSample:
     """Write a synthetic B-cell-panel FCS file and return its ground truth.
 
@@ -250,8 +265,13 @@ def bcell_sample(
     "post_rituximab" (few B cells); ``b_subsets`` overrides the B-subset mix
     (relative weights over :data:`B_SUBSETS`). The same arguments always give
     the same file. ``keep_labels`` returns every event's population index
-    (into :data:`POPULATIONS`); counts are always returned.
+    (into :data:`POPULATIONS`); counts are always returned. ``omit_markers``
+    leaves those markers unstained (a fluorescence-minus-one control when one
+    marker is named; see :func:`fmo_controls`).
     """
+    bad = sorted(set(omit_markers) - set(MARKERS))
+    if bad:
+        raise InvalidArgumentError(f"unknown marker(s) {bad} to omit; markers are {MARKERS}")
     if profile not in PROFILES:
         raise InvalidArgumentError(f"profile must be one of {sorted(PROFILES)}, not {profile!r}")
     if n_events < 1 or chunk_events < 1:
@@ -268,6 +288,8 @@ def bcell_sample(
         "$CYT": "cd38 synth",
         "CD38_SYNTH": f"profile={profile} seed={seed} spill={spill}",
     }
+    if omit_markers:
+        keywords["CD38_SYNTH_OMITTED"] = ",".join(omit_markers)
     counts = dict.fromkeys(POPULATIONS, 0)
     labels_all = np.empty(n_events, dtype=np.int8) if keep_labels else None
     out = Path(path)
@@ -277,7 +299,7 @@ def bcell_sample(
             rng = np.random.default_rng([seed, ci])
             n = min(chunk_events, n_events - start)
             labels = index[rng.choice(len(pops), size=n, p=p)]
-            data = _chunk(rng, labels, spill_m, t0)
+            data = _chunk(rng, labels, spill_m, t0, frozenset(omit_markers))
             t0 = float(data[-1, -1])
             w.write(data)
             for i, c in zip(*np.unique(labels, return_counts=True), strict=True):
@@ -285,3 +307,30 @@ def bcell_sample(
             if labels_all is not None:
                 labels_all[start : start + n] = labels
     return SynthSample(out, n_events, profile, seed, counts, labels_all)
+
+
+def fmo_controls(
+    directory: str | os.PathLike[str],
+    markers: list[str] | tuple[str, ...] = ("CD38", "IgM", "CD5"),
+    n_events: int = 50_000,
+    *,
+    seed: int = 1000,
+    profile: str = "healthy",
+    spill: float = 1.0,
+) -> dict[str, SynthSample]:
+    """One fluorescence-minus-one control per marker, written as ``FMO_<marker>.fcs``
+    in ``directory``: the same kind of sample with that marker left unstained."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    return {
+        m: bcell_sample(
+            out / f"FMO_{m}.fcs",
+            n_events,
+            seed=seed + i,
+            profile=profile,
+            spill=spill,
+            keep_labels=False,
+            omit_markers=(m,),
+        )
+        for i, m in enumerate(markers)
+    }

@@ -8,6 +8,8 @@ file's SHA-256, so a result can always say how its gates were set:
   on the same compensation and transform as the stained sample;
 - :func:`valley`: the density minimum between the two largest modes, when no
   control exists;
+- :func:`mirrored_negative`: an internal negative control (the lowest mode,
+  mirrored), for rare positives where no valley exists;
 - :func:`bright`: the "hi" cut (CD38hi, CD24hi, CD27hi): the valley between the
   brightest mode and the next one below it.
 
@@ -18,6 +20,7 @@ former, and the method is recorded either way.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from cd38.fcs import Sample
     from cd38.transforms import Transform
 
-__all__ = ["Threshold", "bright", "from_control", "valley"]
+__all__ = ["Threshold", "bright", "from_control", "mirrored_negative", "valley"]
 
 _BINS = 512
 
@@ -132,7 +135,9 @@ def _density(x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.N
     sigma = max(bw, 2.0)
     half = math.ceil(4 * sigma)
     k = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
-    dens = np.convolve(counts.astype(np.float64), k / k.sum(), mode="same")
+    # "full" then the centred slice: "same" would return the kernel's length
+    # when the kernel is longer than the histogram (few events, wide bandwidth).
+    dens = np.convolve(counts.astype(np.float64), k / k.sum(), mode="full")[half : half + _BINS]
     return centres, dens
 
 
@@ -211,6 +216,13 @@ def _two_brightest(peaks: list[int], dens: npt.NDArray[np.float64]) -> tuple[int
     return peaks[-2], peaks[-1]
 
 
+def _two_lowest(peaks: list[int], dens: npt.NDArray[np.float64]) -> tuple[int, int]:
+    return peaks[0], peaks[1]
+
+
+_PAIRS = {"largest": _two_largest, "lowest": _two_lowest}
+
+
 def valley(
     sample: Sample,
     channel: str,
@@ -220,14 +232,19 @@ def valley(
     compensate: bool = True,
     events: npt.NDArray[Any] | None = None,
     min_fraction: float = 0.02,
+    between: str = "largest",
 ) -> Threshold:
-    """The density minimum between the two largest modes of ``channel`` (use a
-    display transform such as logicle: valleys are found on the scale given)."""
+    """The density minimum between two modes of ``channel``: the two largest, or
+    with ``between="lowest"`` the lowest mode (the negative population) and the
+    next one above it. Use a display transform such as logicle: valleys are
+    found on the scale given."""
+    if between not in _PAIRS:
+        raise InvalidArgumentError(f"between must be one of {sorted(_PAIRS)}, not {between!r}")
     return _between_modes(
         sample,
         channel,
-        "density_valley",
-        _two_largest,
+        "density_valley" if between == "largest" else "density_valley_lowest",
+        _PAIRS[between],
         transform,
         spillover,
         compensate,
@@ -259,3 +276,125 @@ def bright(
         events,
         min_fraction,
     )
+
+
+def _lowest_mode(dens: npt.NDArray[np.float64], min_mass: float) -> int | None:
+    """The lowest local maximum whose basin (between the minima that separate it
+    from its neighbours) holds at least ``min_mass`` of the density. Basins that
+    are too light are merged away one at a time, lightest first, so noise bumps
+    in a tail never count as a population."""
+    peaks = _peaks(dens, 0.0)
+    total = float(dens.sum())
+    if not peaks or total <= 0:
+        return None
+    while True:
+        bounds = [0]
+        for a, b in itertools.pairwise(peaks):
+            bounds.append(a + int(np.argmin(dens[a : b + 1])))
+        bounds.append(len(dens))
+        masses = [float(dens[lo:hi].sum()) / total for lo, hi in itertools.pairwise(bounds)]
+        light = int(np.argmin(masses))
+        if masses[light] >= min_mass or len(peaks) == 1:
+            break
+        del peaks[light]
+    return peaks[0] if masses[0] >= min_mass else None
+
+
+def _centre_of_peak(
+    x: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], dens: npt.NDArray[np.float64], peak: int
+) -> float:
+    """The median of the events under the peak's half-maximum: a flat-topped or
+    slightly two-humped negative has its centre there, not at either hump."""
+    half = dens[peak] / 2
+    lo = peak
+    while lo > 0 and dens[lo - 1] > half:
+        lo -= 1
+    hi = peak
+    while hi < len(dens) - 1 and dens[hi + 1] > half:
+        hi += 1
+    core = x[(x >= centres[lo]) & (x <= centres[hi])]
+    return float(np.median(core)) if core.size else float(centres[peak])
+
+
+def _valley_above(
+    centres: npt.NDArray[np.float64], dens: npt.NDArray[np.float64], cut: float
+) -> float | None:
+    """The middle of the low-density stretch between ``cut`` and the next mode above it."""
+    start = int(np.searchsorted(centres, cut))
+    above = [p for p in _peaks(dens, 0.001) if p > start]
+    if start >= len(dens) - 1 or not above:
+        return None
+    seg = dens[start : above[0] + 1]
+    low = float(seg.min())
+    floor = low + 0.1 * (float(seg.max()) - low)
+    i = int(np.argmin(seg))
+    lo, hi = i, i
+    while lo > 0 and seg[lo - 1] <= floor:
+        lo -= 1
+    while hi < len(seg) - 1 and seg[hi + 1] <= floor:
+        hi += 1
+    value = float(centres[start + (lo + hi) // 2])
+    return value if value > cut else None
+
+
+def mirrored_negative(
+    sample: Sample,
+    channel: str,
+    percentile: float = 99.5,
+    *,
+    transform: Transform | None = None,
+    spillover: Spillover | None = None,
+    compensate: bool = True,
+    events: npt.NDArray[Any] | None = None,
+    min_mass: float = 0.02,
+    valley_above: bool = False,
+) -> Threshold:
+    """An internal negative control: the lowest density mode holding at least
+    ``min_mass`` of the events is taken as the unstained population, its lower
+    side is mirrored about the mode (the upper side is mixed with positive
+    cells), and the cut is the ``percentile`` of that symmetric negative. Works
+    when positives are rare or form no separate mode, where a valley does not
+    exist; assumes the population holds negative cells and that they are
+    roughly symmetric on the untransformed scale (true for compensated data).
+
+    With ``valley_above`` the cut then moves up to the middle of the density
+    minimum between it and the next mode above, when one exists: where negative
+    and positive cells are well apart that halves the chance of misplacing
+    either, and it never goes below the negative's percentile.
+    """
+    if not 50 < percentile < 100:
+        raise InvalidArgumentError(f"percentile must be in (50, 100), not {percentile}")
+    if not 0 < min_mass < 1:
+        raise InvalidArgumentError(f"min_mass must be in (0, 1), not {min_mass}")
+    x = _column(sample, channel, spillover, compensate, transform, events)
+    centres, dens = _density(x)
+    peak = _lowest_mode(dens, min_mass)
+    if peak is None:
+        raise InvalidArgumentError(f"{channel!r} has no density mode to take as the negative population")
+    mode = _centre_of_peak(x, centres, dens, peak)
+    # Mirror on the untransformed scale, where a compensated negative is
+    # symmetric; a display transform bends it (logicle flattens its top).
+    lin = transform.inverse(x) if transform is not None else x
+    lin_mode = float(transform.inverse(np.array([mode]))[0]) if transform is not None else mode
+    below = lin_mode - lin[lin <= lin_mode]
+    if below.size < 20:
+        raise InvalidArgumentError(
+            f"{channel!r}: only {below.size} events below the negative mode; too few to mirror"
+        )
+    lin_cut = lin_mode + float(np.percentile(below, 2 * percentile - 100))
+    value = float(transform.apply(np.array([lin_cut]))[0]) if transform is not None else lin_cut
+    moved = _valley_above(centres, dens, value) if valley_above else None
+    if moved is not None:
+        value = moved
+        lin_cut = float(transform.inverse(np.array([value]))[0]) if transform is not None else value
+    params = {
+        "percentile": percentile,
+        "mode": mode,
+        "scale_mode": lin_mode,
+        "scale_value": lin_cut,
+        "n_below_mode": int(below.size),
+        "min_mass": min_mass,
+        "valley_above": valley_above,
+        "moved_to_valley": moved is not None,
+    }
+    return _record(sample, channel, value, "mirrored_negative", params, transform, x.size)
