@@ -115,35 +115,49 @@ fn chunk_moments<T: Sample>(
         .collect()
 }
 
-fn histograms<T: Sample>(values: &[T], p: usize, rows: Rows<'_>, cols: &[usize]) -> Vec<Vec<u32>> {
+/// Per column: the histogram of the top 16 bits of every value's order key,
+/// and whether any value is NaN.
+fn histograms<T: Sample>(
+    values: &[T],
+    p: usize,
+    rows: Rows<'_>,
+    cols: &[usize],
+) -> (Vec<Vec<u32>>, Vec<bool>) {
     let k = cols.len();
     // One histogram set per thread over a contiguous share of the rows (a fold
     // per rayon split would allocate and add megabytes many times over).
     let parts = rayon::current_num_threads().max(1);
     let per = rows.len().div_ceil(parts);
-    let partial: Vec<Vec<Vec<u32>>> = (0..parts)
+    let partial: Vec<(Vec<Vec<u32>>, Vec<bool>)> = (0..parts)
         .into_par_iter()
         .map(|t| {
             let mut h = vec![vec![0u32; BUCKETS]; k];
+            let mut nan = vec![false; k];
             for i in t * per..((t + 1) * per).min(rows.len()) {
                 let row = &values[rows.get(i) * p..][..p];
                 for (j, &c) in cols.iter().enumerate() {
-                    h[j][(key(row[c].to_f64()) >> 48) as usize] += 1;
+                    let x = row[c].to_f64();
+                    nan[j] |= x.is_nan();
+                    h[j][(key(x) >> 48) as usize] += 1;
                 }
             }
-            h
+            (h, nan)
         })
         .collect();
     // Integer counts: the sum is exact whatever the split.
     let mut total = vec![vec![0u32; BUCKETS]; k];
-    for h in partial {
+    let mut any_nan = vec![false; k];
+    for (h, nan) in partial {
         for (x, y) in total.iter_mut().zip(&h) {
             for (u, v) in x.iter_mut().zip(y) {
                 *u += v;
             }
         }
+        for (a, b) in any_nan.iter_mut().zip(nan) {
+            *a |= b;
+        }
     }
-    total
+    (total, any_nan)
 }
 
 /// For sorted distinct ranks: (bucket, offset in bucket) of each.
@@ -176,11 +190,23 @@ pub(crate) fn summaries<T: Sample>(
     };
     let m = rows.len();
     let k = cols.len();
-    let partials: Vec<Vec<Moments>> = (0..m.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|ci| chunk_moments(values, p, rows, ci * CHUNK..((ci + 1) * CHUNK).min(m), cols))
-        .collect();
-    let moments: Vec<Moments> = (0..k)
+    // Order statistics alone (a median, percentiles) need no moments: skipping
+    // them saves two of the four passes over the rows.
+    let needs_moments = req.stats.iter().any(|s| {
+        matches!(
+            s,
+            Stat::Mean | Stat::Sd | Stat::Cv | Stat::Geomean | Stat::Min | Stat::Max
+        )
+    });
+    let partials: Vec<Vec<Moments>> = if needs_moments {
+        (0..m.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|ci| chunk_moments(values, p, rows, ci * CHUNK..((ci + 1) * CHUNK).min(m), cols))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut moments: Vec<Moments> = (0..k)
         .map(|j| {
             partials.iter().map(|c| c[j]).fold(
                 Moments {
@@ -201,7 +227,12 @@ pub(crate) fn summaries<T: Sample>(
     let order_stats: Vec<Vec<f64>> = if ranks.is_empty() {
         vec![Vec::new(); k]
     } else {
-        let hist = histograms(values, p, rows, cols);
+        let (hist, nan) = histograms(values, p, rows, cols);
+        if !needs_moments {
+            for (mo, flag) in moments.iter_mut().zip(nan) {
+                mo.nan = flag;
+            }
+        }
         let located: Vec<Vec<(usize, usize)>> = hist.iter().map(|h| locate(h, &ranks)).collect();
         let wanted: Vec<Vec<usize>> = located
             .iter()
@@ -209,6 +240,15 @@ pub(crate) fn summaries<T: Sample>(
                 let mut w: Vec<usize> = l.iter().map(|x| x.0).collect();
                 w.dedup();
                 w
+            })
+            .collect();
+        let span: Vec<(usize, usize)> = wanted
+            .iter()
+            .map(|w| {
+                (
+                    w.first().copied().unwrap_or(1),
+                    w.last().copied().unwrap_or(0),
+                )
             })
             .collect();
         // Pass 2: keep the values in wanted buckets (chunk order, then concatenated).
@@ -220,7 +260,12 @@ pub(crate) fn summaries<T: Sample>(
                     let row = &values[rows.get(i) * p..][..p];
                     for (j, &c) in cols.iter().enumerate() {
                         let x = row[c].to_f64();
-                        if wanted[j].binary_search(&((key(x) >> 48) as usize)).is_ok() {
+                        let b = (key(x) >> 48) as usize;
+                        // Most values lie outside the few wanted buckets: a range
+                        // test rejects them before the search.
+                        if (span[j].0..=span[j].1).contains(&b)
+                            && wanted[j].binary_search(&b).is_ok()
+                        {
                             out[j].push(x);
                         }
                     }

@@ -1,0 +1,216 @@
+"""cd38 next to FlowKit 1.3.2, end to end: read -> gate -> counts -> per-population
+medians of every channel, on synthetic B-cell files of 1 M and 10 M events.
+
+    python benches/compare_flowkit.py [--events 1000000,10000000] [--rounds 3] [--flowkit-rounds 3]
+
+Each measurement runs in a fresh process, so peak memory is that run's own
+(VmHWM minus the RSS after imports: the interpreter's and libraries' baseline);
+times are taken inside the process, after imports. The three sides alternate
+round by round so machine noise hits them alike:
+
+- cd38 (this checkout's virtualenv),
+- FlowKit 1.3.2, in its own virtualenv (created beside this script on first use),
+- the floor: numpy reading the same DATA bytes and making one pass over them.
+
+Counts must be identical and medians equal (to float rounding), else it exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FK_VENV = HERE / ".venv-flowkit"
+FK_VERSION = "1.3.2"
+
+
+# -- workers: run in their own processes -------------------------------------------
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def worker_cd38(path: str, gml: str) -> dict[str, object]:
+    import cd38
+
+    base = _status("VmRSS")
+    t = time.perf_counter()
+    sample = cd38.read_fcs(path)
+    result = cd38.GatingStrategy.from_gatingml(gml).gate(sample)
+    counts = result.counts()
+    stats = result.stats(stats=("median",))
+    seconds = time.perf_counter() - t
+    medians = {
+        f"{p}|{c}": v for p, c, v in zip(stats["population"], stats["channel"], stats["value"], strict=True)
+    }
+    return {
+        "seconds": seconds,
+        "peak_bytes": _status("VmHWM") - base,
+        "counts": dict(zip(counts["population"], counts["count"], strict=True)),
+        "medians": medians,
+    }
+
+
+def worker_flowkit(path: str, gml: str) -> dict[str, object]:
+    import warnings
+
+    import flowkit as fk
+    import numpy as np
+
+    base = _status("VmRSS")
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sample = fk.Sample(path)
+        strategy = fk.parse_gating_xml(gml)
+        res = strategy.gate_sample(sample)
+        rep = res.report
+        events = sample.get_events(source="raw")
+        channels = list(sample.pnn_labels)
+        medians = {}
+        for gate in rep["gate_name"]:
+            member = res.get_gate_membership(str(gate))
+            sub = events[member]
+            if len(sub):
+                for c, v in zip(channels, np.median(sub, axis=0), strict=True):
+                    medians[f"{gate}|{c}"] = float(v)
+    seconds = time.perf_counter() - t
+    return {
+        "seconds": seconds,
+        "peak_bytes": _status("VmHWM") - base,
+        "counts": {str(g): int(c) for g, c in zip(rep["gate_name"], rep["count"], strict=True)},
+        "medians": medians,
+    }
+
+
+def worker_floor(path: str, gml: str) -> dict[str, object]:
+    import numpy as np
+
+    with open(path, "rb") as f:
+        head = f.read(58)
+    begin, end = int(head[26:34]), int(head[34:42])
+    if begin == 0:  # offsets only in TEXT ($BEGINDATA); the generator writes them in HEADER
+        raise SystemExit("floor: HEADER has no DATA offsets")
+    base = _status("VmRSS")
+    t = time.perf_counter()
+    data = np.fromfile(path, dtype="<f4", offset=begin, count=(end - begin + 1) // 4)
+    total = float(data.sum(dtype=np.float64))  # one pass over every value
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "peak_bytes": _status("VmHWM") - base, "checksum": total}
+
+
+WORKERS = {"cd38": worker_cd38, "flowkit": worker_flowkit, "floor": worker_floor}
+
+
+# -- the driver ----------------------------------------------------------------------
+def flowkit_python() -> Path:
+    py = FK_VENV / "bin" / "python"
+    if not py.exists():
+        print(f"creating {FK_VENV} with FlowKit {FK_VERSION} (once)...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(FK_VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "--quiet", f"flowkit=={FK_VERSION}"], check=True)
+    return py
+
+
+def run_worker(python: Path | str, who: str, path: Path, gml: Path) -> dict[str, object]:
+    out = subprocess.run(
+        [str(python), __file__, "--worker", who, str(path), str(gml)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def make_inputs(folder: Path, n: int) -> tuple[Path, Path]:
+    sys.path.insert(0, str(HERE))
+    from bcell_data import strategy_xml
+
+    from cd38 import synth
+
+    path = folder / f"bcell_{n}.fcs"
+    if not path.exists():
+        synth.bcell_sample(path, n, seed=1, keep_labels=False)
+    gml = folder / "strategy.xml"
+    gml.write_text(strategy_xml())
+    return path, gml
+
+
+def compare(a: dict[str, object], b: dict[str, object]) -> list[str]:
+    problems = []
+    if a["counts"] != b["counts"]:
+        problems.append(f"counts differ: {a['counts']} vs {b['counts']}")
+    ma, mb = a["medians"], b["medians"]
+    assert isinstance(ma, dict) and isinstance(mb, dict)
+    # An empty population has no median: NaN on one side, absent on the other.
+    ma = {k: v for k, v in ma.items() if v == v}
+    mb = {k: v for k, v in mb.items() if v == v}
+    for k in sorted(set(ma) | set(mb)):
+        x, y = ma.get(k), mb.get(k)
+        if x is None or y is None or abs(x - y) > 1e-6 * max(1.0, abs(y)):
+            problems.append(f"median {k}: {x} vs {y}")
+    return problems
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", default="1000000,10000000")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--flowkit-rounds", type=int, default=3)
+    ap.add_argument("--dir", default=os.environ.get("CD38_BENCH_DIR", "/tmp/cd38-bench"))
+    args = ap.parse_args()
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    fk_py = flowkit_python()
+    ok = True
+    for n in (int(x) for x in args.events.split(",")):
+        path, gml = make_inputs(folder, n)
+        runs: dict[str, list[dict[str, object]]] = {"cd38": [], "flowkit": [], "floor": []}
+        for r in range(args.rounds):
+            runs["cd38"].append(run_worker(sys.executable, "cd38", path, gml))
+            if r < args.flowkit_rounds:
+                runs["flowkit"].append(run_worker(fk_py, "flowkit", path, gml))
+            runs["floor"].append(run_worker(sys.executable, "floor", path, gml))
+        problems = compare(runs["cd38"][0], runs["flowkit"][0]) if runs["flowkit"] else []
+        ok &= not problems
+        print(report(n, path, runs, problems))
+    return 0 if ok else 1
+
+
+def report(n: int, path: Path, runs: dict[str, list[dict[str, object]]], problems: list[str]) -> str:
+    size = path.stat().st_size
+    med = {k: statistics.median(float(r["seconds"]) for r in v) for k, v in runs.items() if v}  # type: ignore[arg-type]
+    peak = {k: max(int(r["peak_bytes"]) for r in v) for k, v in runs.items() if v}  # type: ignore[call-overload]
+    lines = [f"{n:,} events, {size / 2**20:.0f} MiB file ({os.cpu_count()} cores)"]
+    for k in med:
+        lines.append(
+            f"  {k:<8} median {med[k]:8.3f} s over {len(runs[k])} run(s); "
+            f"peak memory {peak[k] / 2**20:7.0f} MiB = {peak[k] / size:.2f} x the event data"
+        )
+    if "flowkit" in med:
+        lines.append(f"  cd38 is {med['flowkit'] / med['cd38']:.0f} x faster than FlowKit")
+    lines.append(f"  cd38 is {med['cd38'] / med['floor']:.2f} x the floor")
+    lines.append(
+        "  counts identical, medians equal"
+        if not problems
+        else "  MISMATCH:\n    " + "\n    ".join(problems[:10])
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        who, p, g = sys.argv[2:5]
+        print(json.dumps(WORKERS[who](p, g)))
+    else:
+        sys.exit(main())
