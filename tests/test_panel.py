@@ -221,3 +221,23 @@ def test_real_bcell_panel_file() -> None:
     assert "CD38" in info["missing"]["cd38pos_igmneg"]
     counts = st.gate(s).counts()
     assert counts.filter(counts["population"] == "b_cells")["count"][0] > 0
+
+
+def test_panel_result_feeds_the_cll_context(tmp_path: Path) -> None:
+    ss = synth.bcell_sample(tmp_path / "cll.fcs", 100_000, seed=31, profile="cll")
+    s = cd38.read_fcs(ss.path)
+    r = bcell(s).gate(s)
+    from cd38.measurement import measurements_from_result
+
+    by_pop = {m.population: m for m in measurements_from_result(r) if m.unit == "percent_of_parent"}
+    # CLL CD38 status is gated above the negative control, the quadrants as bright.
+    assert by_pop["clonal_cd5_cd38pos"].gate_definition == "above_negative_control"
+    assert by_pop["cd38pos_igmneg"].gate_definition == "bright"
+    subject = cd38.Subject(age_years=60, diagnosis="cll", assay_type="leukemia_lymphoma")
+    out = cd38.interpret(r, "cll", subject)
+    band = next(f for f in out.findings if f.rule == "cll.cd38_band")
+    true_pct = 100 * true_fraction(ss, "clonal_cd5_cd38pos")[0]
+    assert band.value == pytest.approx(by_pop["clonal_cd5_cd38pos"].value)
+    assert band.category == ("30_or_more" if band.value >= 30 else "20_to_29")
+    assert abs(band.value - true_pct) < 1.0
+    assert not any("'bright'" in c for c in band.caveats)

@@ -275,9 +275,18 @@ def measurements_from_result(
     exists it stays None so CD38 rules refuse rather than guess. ``absolute`` is a
     table from ``result.absolute_counts(...)`` (population, cells_per_ul).
     """
-    gate_def = _cd38_definition(result.strategy.info, cd38_gate_definition)
+    info = result.strategy.info
+    gate_def = _cd38_definition(info, cd38_gate_definition)
+    # The panel gates CLL CD38 positivity above the negative control whatever
+    # definition its CD38 x IgM quadrants use, and records that separately.
+    clonal = info.get("clonal_cd5_cd38_gate_definition")
+    per_pop = (
+        {"clonal_cd5_cd38pos": clonal} if isinstance(clonal, str) and cd38_gate_definition is None else {}
+    )
     table = result.counts()
-    return measurements_from_table(table, cd38_gate_definition=gate_def, absolute=absolute)
+    return measurements_from_table(
+        table, cd38_gate_definition=gate_def, absolute=absolute, per_population=per_pop
+    )
 
 
 def measurements_from_table(
@@ -285,8 +294,12 @@ def measurements_from_table(
     *,
     cd38_gate_definition: str | None = None,
     absolute: pl.DataFrame | None = None,
+    per_population: Mapping[str, str] | None = None,
 ) -> list[Measurement]:
-    """Measurements from a counts table (population, parent, pct_parent[, cells_per_ul])."""
+    """Measurements from a counts table (population, parent, pct_parent[, cells_per_ul]).
+
+    ``per_population`` gives a CD38 gate definition for named populations that
+    differs from ``cd38_gate_definition``."""
     need = {"population", "parent", "pct_parent"}
     missing = need - set(table.columns)
     if missing:
@@ -298,6 +311,8 @@ def measurements_from_table(
         if pop not in POPULATIONS or pct is None:
             continue
         gd = gate_def if POPULATIONS[pop].cd38_defined else None
+        if gd is not None and per_population and pop in per_population:
+            gd = normalize_gate_definition(per_population[pop])
         out.append(Measurement(pop, float(pct), "percent_of_parent", row["parent"], gd))
         per_ul = row.get("cells_per_ul")
         if per_ul is not None:

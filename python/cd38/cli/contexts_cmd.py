@@ -45,7 +45,11 @@ def contexts(as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    t = Table("context", "version", "distribution", "kind", "description", box=None, padding=(0, 2))
+    # Names and versions never wrap (they are what users type); descriptions take the rest.
+    t = Table(box=None, padding=(0, 2))
+    for col in ("context", "version", "distribution", "kind"):
+        t.add_column(col, no_wrap=True)
+    t.add_column("description", ratio=1)
     for d in rows:
         dist = " ".join(x for x in (_field(d, "distribution"), _field(d, "distribution_version")) if x)
         builtin = d.get("builtin")
