@@ -241,3 +241,10 @@ def test_panel_result_feeds_the_cll_context(tmp_path: Path) -> None:
     assert band.category == ("30_or_more" if band.value >= 30 else "20_to_29")
     assert abs(band.value - true_pct) < 1.0
     assert not any("'bright'" in c for c in band.caveats)
+
+
+def test_tiny_file_builds_what_it_can(tmp_path: Path) -> None:
+    ss = synth.bcell_sample(tmp_path / "tiny.fcs", 40, seed=3)
+    st = bcell(ss.path)
+    assert "too few" in st.info["missing"]["singlets"]
+    st.gate(cd38.read_fcs(ss.path))

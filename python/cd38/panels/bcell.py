@@ -194,7 +194,11 @@ def _singlets(b: _Build) -> None:
     idx = b.mask(b.last)
     a, h = b.raw(a_ch), b.raw(h_ch)
     top = 1.05 * max(float(np.nanmax(a)), 1.0)
-    found = scatter.singlet_band(a[idx], h[idx], top)
+    try:
+        found = scatter.singlet_band(a[idx], h[idx], top)
+    except InvalidArgumentError as e:
+        b.missing["singlets"] = str(e)
+        return
     gate = PolygonGate("singlets", [Dimension(a_ch), Dimension(h_ch)], found.geometry["vertices"])
     r_lo, r_hi = found.parameters["ratio_band"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -211,7 +215,11 @@ def _lymphocytes(b: _Build) -> None:
         return
     idx = b.mask(b.last)
     f, s = b.raw(f_ch), b.raw(s_ch)
-    found = scatter.lymphocyte_ellipse(f[idx], s[idx])
+    try:
+        found = scatter.lymphocyte_ellipse(f[idx], s[idx])
+    except InvalidArgumentError as e:
+        b.missing["lymphocytes"] = str(e)
+        return
     g = found.geometry
     gate = EllipsoidGate(
         "lymphocytes", [Dimension(f_ch), Dimension(s_ch)], g["mean"], g["covariance"], g["distance_square"]
