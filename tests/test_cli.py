@@ -244,6 +244,25 @@ def test_report_command(files: dict[str, Path], tmp_path: Path) -> None:
     assert run("report", files["good"], "--panel", "bcell", "--out", tmp_path / "no" / "r.html")[0] == 2
 
 
+def test_report_missing_file_is_named(tmp_path: Path) -> None:
+    code, _, err = run("report", tmp_path / "absent.fcs", "--panel", "bcell", "--out", tmp_path / "r.html")
+    assert code == 1
+    one_line_error(err, "absent.fcs")
+
+
+def test_outputs_never_overwrite_inputs(files: dict[str, Path], tmp_path: Path) -> None:
+    fcs = tmp_path / "copy.fcs"
+    fcs.write_bytes(files["good"].read_bytes())
+    before = fcs.read_bytes()
+    code, _, err = run("report", fcs, "--panel", "bcell", "--out", fcs)
+    assert code == 2 and "is an input file" in err
+    table_named_like_fcs = tmp_path / "sample.csv"
+    table_named_like_fcs.write_bytes(before)
+    code, _, err = run("gate", table_named_like_fcs, "--panel", "bcell", "--out", table_named_like_fcs)
+    assert code == 2 and "is an input file" in err
+    assert fcs.read_bytes() == before and table_named_like_fcs.read_bytes() == before
+
+
 def test_demo_writes_everything(tmp_path: Path) -> None:
     code, out, err = run("demo", "--out", tmp_path / "demo", "--events", "20000")
     assert code == 0, err

@@ -203,3 +203,17 @@ def test_anti_cd38_mitigated_gating_reports(gate: str) -> None:
     f = res.finding("cll.cd38_band")
     assert f is not None and not res.blocked
     assert any(gate in c and "masking does not apply" in c for c in f.caveats)
+
+
+def test_statements_round_but_value_keeps_full_precision() -> None:
+    res = run(19.5549)
+    band = res.finding("cll.cd38_band")
+    assert band is not None and band.value == 19.5549
+    assert band.statement.startswith("19.6 % of CLL cells were CD38+")
+    assert "19.5549" not in band.statement
+
+
+def test_rounding_never_crosses_a_cut_off_in_the_text() -> None:
+    band = run(29.96).finding("cll.cd38_band")
+    assert band is not None and band.category == "20_to_29"
+    assert band.statement.startswith("29.96 % of CLL cells")

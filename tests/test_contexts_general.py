@@ -242,3 +242,11 @@ def test_anti_cd38_blocks_general_cd38_findings_only() -> None:
     res = cd38.interpret(ms, "general", s)
     assert [f.inputs[0].population for f in res.findings] == ["b_cells"]
     assert [b.reason for b in res.blocked] == ["anti_cd38_epitope_masking"]
+
+
+def test_future_vaccination_without_collection_date_is_not_recent() -> None:
+    from datetime import date
+
+    subject = cd38.Subject(age_years=40, vaccination_date=date.today() + timedelta(days=5))
+    res = cd38.interpret([M("b_cells", 12, "percent_of_parent")], "general", subject)
+    assert "recent_vaccination" not in [w.code for w in res.warnings]

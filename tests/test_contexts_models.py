@@ -235,3 +235,33 @@ def test_from_counts_table_and_bad_inputs() -> None:
         cd38.interpret([], "general", {"age_years": 3})  # type: ignore[arg-type]
     with pytest.raises(cd38.InvalidArgumentError, match="does not accept options"):
         cd38.interpret([], "general", options={"bogus": 1})
+
+
+@pytest.mark.parametrize(
+    ("value", "cuts", "text"),
+    [
+        (19.5549, (), "19.6"),
+        (0.23456, (), "0.235"),
+        (2470.6, (), "2471"),
+        (5.0, (), "5"),
+        (0.0, (), "0"),
+        (29.96, (), "30"),
+        (29.96, (20.0, 30.0), "29.96"),
+        (7.04, (7.0,), "7.04"),
+        (30.0, (30.0,), "30"),
+    ],
+)
+def test_format_value(value: float, cuts: tuple[float, ...], text: str) -> None:
+    from cd38.measurement import format_value
+
+    assert format_value(value, cuts) == text
+
+
+def test_to_dict_is_plain_json() -> None:
+    import json
+
+    m = M("transitional", 5.25, "percent_of_parent", lab_range=(1, 9))
+    d = m.to_dict()
+    assert d["lab_range"] == [1, 9] and d["denominator"] == "b_cells"
+    s = S(collection_datetime="2024-06-15T09:00", therapies=[cd38.Therapy("rituximab", date(2024, 1, 1))])
+    assert json.loads(json.dumps(s.to_dict()))["therapies"][0]["start"] == "2024-01-01"

@@ -1,9 +1,12 @@
-"""Keyword validation for the interpretation data classes: unknown fields are errors, not ignored."""
+"""Shared plumbing of the interpretation data classes: keyword validation (unknown
+fields are errors, not ignored) and their plain JSON-ready dictionaries."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
+from datetime import date
 from typing import Any, TypeVar
 
 from cd38.errors import InvalidArgumentError
@@ -37,3 +40,23 @@ def reject_unknown_fields(cls: type[T]) -> type[T]:
 
     cls.__init__ = checked  # type: ignore[method-assign]
     return cls
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON-ready data: nested records via their ``to_dict``, sequences as
+    lists, dates as ISO strings; everything else unchanged."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    return value
+
+
+def as_dict(obj: Any, **derived: Any) -> dict[str, Any]:
+    """Every field of the dataclass ``obj``, in declaration order, made :func:`plain`;
+    ``derived`` adds (or replaces) computed entries."""
+    out = {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    out.update(derived)
+    return out

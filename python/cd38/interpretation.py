@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
+from cd38._fields import as_dict, plain
 from cd38.contexts.evidence import S_ONLY_CAVEAT, Citation, check_tags
 from cd38.errors import InvalidArgumentError
 from cd38.measurement import Measurement
@@ -84,12 +84,7 @@ class PluginInfo:
     builtin: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "context": self.context,
-            "distribution": self.distribution,
-            "version": self.version,
-            "builtin": self.builtin,
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -118,17 +113,7 @@ class Threshold:
         return ops[self.comparison]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "value": self.value,
-            "unit": self.unit,
-            "comparison": self.comparison,
-            "source": self.source,
-        }
-
-
-def _dicts(items: Sequence[Any]) -> list[Any]:
-    return [i.to_dict() for i in items]
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -178,19 +163,7 @@ class Finding:
         return replace(self, caveats=(*self.caveats, caveat))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "category": self.category,
-            "statement": self.statement,
-            "value": self.value,
-            "thresholds": _dicts(self.thresholds),
-            "citations": _dicts(self.citations),
-            "caveats": list(self.caveats),
-            "evidence_level": list(self.evidence_level),
-            "inputs": _dicts(self.inputs),
-            "uses_cd38": self.cd38_dependent,
-            "plugin": self.plugin.to_dict() if self.plugin else None,
-        }
+        return as_dict(self, uses_cd38=self.cd38_dependent)
 
 
 @dataclass(frozen=True)
@@ -213,59 +186,41 @@ class InterpretationWarning:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "statement": self.statement,
-            "citations": _dicts(self.citations),
-            "evidence_level": list(self.evidence_level),
-            "severity": self.severity,
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
-class Refusal:
+class _RuleNote:
+    """A rule that produced no finding, with a reason code and a plain statement."""
+
+    kind: ClassVar[str] = "note"
+
+    rule: str
+    reason: str
+    statement: str
+    citations: tuple[Citation, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_rule_id(self.rule)
+        check_code(self.reason, f"{self.kind} {self.rule}: reason")
+        check_wording(self.statement, f"{self.kind} {self.rule}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return as_dict(self)
+
+
+@dataclass(frozen=True)
+class Refusal(_RuleNote):
     """A rule that declined the input it was given (wrong diagnosis, denominator, unit, ...)."""
 
-    rule: str
-    reason: str
-    statement: str
-    citations: tuple[Citation, ...] = ()
-
-    def __post_init__(self) -> None:
-        check_rule_id(self.rule)
-        check_code(self.reason, f"refusal {self.rule}: reason")
-        check_wording(self.statement, f"refusal {self.rule}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "reason": self.reason,
-            "statement": self.statement,
-            "citations": _dicts(self.citations),
-        }
+    kind: ClassVar[str] = "refusal"
 
 
 @dataclass(frozen=True)
-class Blocked:
+class Blocked(_RuleNote):
     """A finding suppressed by an analytical blocker (e.g. anti-CD38 epitope masking)."""
 
-    rule: str
-    reason: str
-    statement: str
-    citations: tuple[Citation, ...] = ()
-
-    def __post_init__(self) -> None:
-        check_rule_id(self.rule)
-        check_code(self.reason, f"blocked {self.rule}: reason")
-        check_wording(self.statement, f"blocked {self.rule}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "reason": self.reason,
-            "statement": self.statement,
-            "citations": _dicts(self.citations),
-        }
+    kind: ClassVar[str] = "blocked"
 
 
 @dataclass(frozen=True)
@@ -291,20 +246,7 @@ class ReferenceBandUse:
         return f"{self.low:g}-{self.high:g}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "population": self.population,
-            "unit": self.unit,
-            "parent": self.parent,
-            "low": self.low,
-            "high": self.high,
-            "kind": self.kind,
-            "age_range": self.age_range,
-            "phenotype": self.phenotype,
-            "source": self.source.to_dict(),
-            "caveat": self.caveat,
-            "value": self.value,
-            "position": self.position,
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -318,13 +260,7 @@ class CompanionTest:
     required: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "reason": self.reason,
-            "citations": _dicts(self.citations),
-            "evidence_level": list(self.evidence_level),
-            "required": self.required,
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -368,14 +304,19 @@ class Interpretation:
                     strict=True,
                 )
             ),
-            "subject": self.subject.to_dict(),
-            "measurements": _dicts(self.measurements),
-            "findings": _dicts(self.findings),
-            "warnings": _dicts(self.warnings),
-            "refusals": _dicts(self.refusals),
-            "blocked": _dicts(self.blocked),
-            "reference_bands": _dicts(self.reference_bands),
-            "companion_tests": _dicts(self.companion_tests),
+            **{
+                f: plain(getattr(self, f))
+                for f in (
+                    "subject",
+                    "measurements",
+                    "findings",
+                    "warnings",
+                    "refusals",
+                    "blocked",
+                    "reference_bands",
+                    "companion_tests",
+                )
+            },
             "source": dict(self.source),
         }
 

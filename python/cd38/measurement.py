@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cd38._fields import reject_unknown_fields
+from cd38._fields import as_dict, reject_unknown_fields
 from cd38.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ __all__ = [
     "UNITS",
     "Measurement",
     "PopulationInfo",
+    "format_value",
     "measurements_from_result",
     "measurements_from_table",
 ]
@@ -115,6 +116,30 @@ POPULATIONS: dict[str, PopulationInfo] = {
         _p("tissue_cd38pos", "CD38+ cells on biopsy immunohistochemistry", (), True),
     ]
 }
+
+
+def _side(value: float, cut: float) -> int:
+    return (value > cut) - (value < cut)
+
+
+def format_value(value: float, cuts: Iterable[float] = ()) -> str:
+    """``value`` for a sentence: three significant figures, at most one decimal from 10
+    up (19.5549 -> "19.6", 0.23456 -> "0.235", 2470.6 -> "2471"). More decimals are
+    kept when rounding would put it on the other side of (or onto) one of ``cuts``,
+    so 29.96 against a 30 % cut-off reads "29.96", not "30". The finding's ``value``
+    field keeps full precision; this is only for the text."""
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g}"
+    digits = max(0, 2 - math.floor(math.log10(abs(value))))
+    digits = min(digits, 1) if abs(value) >= 10 else digits
+    limits = [float(c) for c in cuts]
+    while digits < 12:
+        text = f"{value:.{digits}f}"
+        if all(_side(float(text), c) == _side(value, c) for c in limits):
+            break
+        digits += 1
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def normalize_gate_definition(value: str | None) -> str | None:
@@ -221,26 +246,16 @@ class Measurement:
         info = self.info
         return self.unit == "abc" or (info is not None and info.cd38_defined)
 
-    def describe(self) -> str:
-        """E.g. "12.5 % of clonal_cd5" or "4 cells/µL"."""
-        v = f"{self.value:g}"
+    def describe(self, cuts: Iterable[float] = ()) -> str:
+        """E.g. "12.5 % of clonal_cd5" or "4 cells/µL" (``cuts``: see :func:`format_value`)."""
+        v = format_value(self.value, cuts)
         if self.unit == "percent_of_parent":
             den = self.denominator
             return f"{v} % of {den}" if den else f"{v} % (denominator not stated)"
         return f"{v} {UNIT_LABELS[self.unit]}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "population": self.population,
-            "value": self.value,
-            "unit": self.unit,
-            "parent": self.parent,
-            "denominator": self.denominator,
-            "gate_definition": self.gate_definition,
-            "lab_range": list(self.lab_range) if self.lab_range else None,
-            "lab_call": self.lab_call,
-            "pattern": self.pattern,
-        }
+        return as_dict(self, denominator=self.denominator)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Measurement:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from cd38._fields import reject_unknown_fields
+from cd38._fields import as_dict, reject_unknown_fields
 from cd38.errors import InvalidArgumentError
 
 __all__ = ["DIAGNOSES", "DRUG_CLASSES", "THERAPY_CLASSES", "Subject", "Therapy", "months_between"]
@@ -204,13 +204,7 @@ class Therapy:
         return self.end >= since
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat() if self.end else None,
-            "drug_class": self.drug_class,
-            "dose": self.dose,
-        }
+        return as_dict(self)
 
 
 def _normalize_diagnoses(value: Any) -> tuple[str, ...]:
@@ -400,17 +394,7 @@ class Subject:
         return (self.lab_id, self.panel_id, self.cd38_clone, self.gating_version)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if f.name == "therapies":
-                v = None if v is None else [t.to_dict() for t in v]
-            elif f.name == "diagnosis":
-                v = list(v)
-            elif isinstance(v, date):
-                v = v.isoformat()
-            out[f.name] = v
-        return out
+        return as_dict(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Subject:

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cd38._fields import as_dict
 from cd38.contexts.citations import cite
 from cd38.contexts.evidence import Citation
 from cd38.errors import InvalidArgumentError
 from cd38.interpretation import Interpretation
-from cd38.measurement import UNIT_LABELS, Measurement
+from cd38.measurement import UNIT_LABELS, Measurement, format_value
 from cd38.subject import Subject
 
 __all__ = [
@@ -79,25 +80,15 @@ class Change:
     def statement(self) -> str:
         den = f" of {self.parent}" if self.parent else ""
         pct = f", {self.percent_change:+.0f} %" if self.percent_change is not None else ""
+        sign = "+" if self.change >= 0 else ""
         return (
-            f"{self.population} ({UNIT_LABELS[self.unit]}{den}): {self.value:g} on {self.when.date()} vs the "
-            f"personal baseline {self.baseline:g} on {self.baseline_when.date()} ({self.change:+g}{pct})."
+            f"{self.population} ({UNIT_LABELS[self.unit]}{den}): {format_value(self.value)} on "
+            f"{self.when.date()} vs the personal baseline {format_value(self.baseline)} on "
+            f"{self.baseline_when.date()} ({sign}{format_value(self.change)}{pct})."
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "population": self.population,
-            "unit": self.unit,
-            "parent": self.parent,
-            "baseline_when": self.baseline_when.isoformat(),
-            "baseline": self.baseline,
-            "when": self.when.isoformat(),
-            "value": self.value,
-            "change": self.change,
-            "percent_change": self.percent_change,
-            "change_from_previous": self.change_from_previous,
-            "statement": self.statement(),
-        }
+        return as_dict(self, statement=self.statement())
 
 
 @dataclass(frozen=True)
@@ -112,14 +103,7 @@ class Crossing:
     statement: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "before": self.before,
-            "after": self.after,
-            "before_when": self.before_when.isoformat(),
-            "after_when": self.after_when.isoformat(),
-            "statement": self.statement,
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -131,11 +115,7 @@ class TrendNote:
     citations: tuple[Citation, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "statement": self.statement,
-            "citations": [c.to_dict() for c in self.citations],
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -147,11 +127,7 @@ class NotComparable:
     statement: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "when": [w.isoformat() for w in self.when],
-            "reason": self.reason,
-            "statement": self.statement,
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -165,13 +141,7 @@ class TrendGroup:
     notes: tuple[TrendNote, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "when": [w.isoformat() for w in self.when],
-            "changes": [c.to_dict() for c in self.changes],
-            "crossings": [c.to_dict() for c in self.crossings],
-            "notes": [n.to_dict() for n in self.notes],
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -186,12 +156,7 @@ class TrendReport:
         return [c for g in self.groups for c in g.crossings]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "groups": [g.to_dict() for g in self.groups],
-            "not_comparable": [n.to_dict() for n in self.not_comparable],
-            "cadence": list(self.cadence),
-            "cadence_source": self.cadence_source,
-        }
+        return as_dict(self)
 
     def to_markdown(self) -> str:
         lines = ["# cd38 trend", ""]

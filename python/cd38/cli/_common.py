@@ -52,25 +52,18 @@ def _set_flag(name: str) -> Callable[[click.Context, click.Parameter, bool], Non
     return cb
 
 
+_FLAGS = (  # (State attribute, option names, help)
+    ("debug", ("--debug",), "Show the full traceback of an error."),
+    ("quiet", ("-q", "--quiet"), "No progress bars or summaries; errors and requested output only."),
+)
+
+
 def common_options(f: F) -> F:
     """--quiet and --debug, accepted after any command as well as before it."""
-    f = click.option(
-        "--debug",
-        is_flag=True,
-        expose_value=False,
-        is_eager=True,
-        callback=_set_flag("debug"),
-        help="Show the full traceback of an error.",
-    )(f)
-    f = click.option(
-        "-q",
-        "--quiet",
-        is_flag=True,
-        expose_value=False,
-        is_eager=True,
-        callback=_set_flag("quiet"),
-        help="No progress bars or summaries; errors and requested output only.",
-    )(f)
+    for name, decls, text in _FLAGS:
+        f = click.option(
+            *decls, is_flag=True, expose_value=False, is_eager=True, callback=_set_flag(name), help=text
+        )(f)
     return f
 
 
@@ -114,6 +107,17 @@ def report_error(where: str | os.PathLike[str] | None, exc: BaseException) -> No
 
         traceback.print_exception(exc, file=sys.stderr)
     err().print(error_line(where, exc), markup=False)
+
+
+@contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Make an OS error raised while reading ``path`` name it in the one-line message."""
+    try:
+        yield
+    except OSError as e:
+        if not e.filename:
+            e.filename = str(path)
+        raise
 
 
 # Exceptions that mean "this input is bad" (one line), not "cd38 has a bug".
@@ -233,6 +237,15 @@ def strategy_options(f: F) -> F:
 
 # -- outputs ----------------------------------------------------------------------------
 TABLE_SUFFIXES = (".parquet", ".csv")
+
+
+def check_not_input(out_path: Path, *inputs: Path | None) -> None:
+    """Refuse an output path that is one of the inputs: inputs are never overwritten."""
+    for p in inputs:
+        if p is not None and p.exists() and out_path.exists() and os.path.samefile(p, out_path):
+            raise click.BadParameter(
+                f"{out_path} is an input file; choose another output", param_hint="--out"
+            )
 
 
 def check_table_path(path: Path) -> None:

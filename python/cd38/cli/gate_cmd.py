@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cd38.cli._common import (
+    check_not_input,
     check_strategy_options,
     check_table_path,
     common_options,
@@ -104,6 +105,7 @@ def gate(
 
     check_strategy_options(gatingml, panel)
     check_table_path(out_path)
+    check_not_input(out_path, gatingml, *files)
     wanted = [s.strip() for s in stats.split(",") if s.strip()]
     from cd38.stats import KNOWN
 

@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from cd38.cli._common import (
+    check_not_input,
     check_strategy_options,
     common_options,
     info,
+    naming,
     progress,
     strategy_for,
     strategy_options,
@@ -58,8 +60,10 @@ def report(
         raise click.UsageError("--subject needs --context")
     if not out_path.parent.is_dir():
         raise click.BadParameter(f"{out_path.parent}: no such directory", param_hint="--out")
+    check_not_input(out_path, file, gatingml, subject_path)
     with progress(4, "report") as step:
-        sample = read_fcs(file)
+        with naming(file):
+            sample = read_fcs(file)
         step("gating")
         result = strategy_for(sample, gatingml, panel, controls, cd38_gate).gate(sample)
         step("interpreting")

@@ -7,6 +7,7 @@ and plugins/vaccine_response/README.md).
 """
 
 from cd38.contexts.api import API_VERSION, Applicability, ContextOutput, ContextPlugin, PluginWarning
+from cd38.contexts.citations import cite
 from cd38.contexts.evidence import EVIDENCE_TAGS, Citation
 from cd38.contexts.registry import (
     BUILTINS,
@@ -33,6 +34,7 @@ __all__ = [
     "PluginProblem",
     "PluginWarning",
     "available",
+    "cite",
     "describe",
     "disabled",
     "get",

@@ -3,31 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from cd38.contexts.api import API_VERSION, Applicability, ContextOutput
 from cd38.contexts.citations import cite
 from cd38.contexts.confounders import ANTI_CD20_MONTHS
 from cd38.contexts.evidence import Citation
-from cd38.interpretation import CompanionTest, Refusal, Threshold
+from cd38.interpretation import CompanionTest, Finding, Refusal, Threshold
 from cd38.measurement import UNIT_LABELS, Measurement
 from cd38.subject import Subject
 
 __all__ = [
+    "BRIGHT_GATES",
     "PLASMABLAST_LIKE",
+    "POSITION_PHRASES",
     "TRANSITIONAL_LIKE",
     "BuiltinContext",
+    "Relabel",
     "anti_cd20_exposed",
     "anti_cd20_relabel",
+    "check_input",
     "companion",
     "find",
+    "first_or_refuse",
     "lab_position",
     "lab_thresholds",
+    "measured",
+    "not_recorded",
     "refuse",
     "require_gate",
     "require_parent",
     "require_unit",
 ]
+
+# Gate definitions that isolate CD38-bright cells (a gate just above the negative
+# control also holds naive, memory and activated cells: CLINICAL.md section 1.1).
+BRIGHT_GATES = ("bright", "multi_epitope", "cd38_independent")
+POSITION_PHRASES = {
+    "below_band": "below the reference band",
+    "within_band": "within the reference band",
+    "above_band": "above the reference band",
+    "below_lab_range": "below the lab's interval",
+    "within_lab_range": "within the lab's interval",
+    "above_lab_range": "above the lab's interval",
+}
 
 
 class BuiltinContext:
@@ -63,6 +83,39 @@ def find(
 
 def refuse(rule: str, reason: str, statement: str, *keys: str) -> Refusal:
     return Refusal(rule, reason, statement, cite(*keys) if keys else ())
+
+
+def first_or_refuse(
+    measurements: Iterable[Measurement],
+    populations: Sequence[str],
+    out: ContextOutput,
+    rule: str,
+    statement: str,
+    key: str,
+) -> Measurement | None:
+    """The first measurement of ``populations``; without one, a missing-input refusal goes to ``out``."""
+    ms = find(measurements, *populations)
+    if ms:
+        return ms[0]
+    out.refusals.append(refuse(rule, "missing_input", statement, key))
+    return None
+
+
+def measured(
+    rule: str,
+    category: str,
+    statement: str,
+    keys: Sequence[str],
+    m: Measurement,
+    *,
+    tags: tuple[str, ...] = ("V-abs",),
+    thresholds: Sequence[Threshold] = (),
+    caveats: Sequence[str] = (),
+) -> Finding:
+    """A finding about one measurement (its value and it as the input)."""
+    return Finding(
+        rule, category, statement, cite(*keys), tags, m.value, tuple(thresholds), tuple(caveats), (m,)
+    )
 
 
 def require_unit(rule: str, m: Measurement, units: Sequence[str], why: str = "") -> Refusal | None:
@@ -104,6 +157,32 @@ def require_parent(
     return None
 
 
+def check_input(
+    rule: str,
+    m: Measurement,
+    *,
+    units: Sequence[str],
+    parents: tuple[Sequence[str], str, str] | None = None,
+    gate: tuple[Sequence[str], str] | None = None,
+) -> Refusal | None:
+    """The first refusal among: unit not in ``units``; a percentage whose denominator is
+    not in ``parents`` = (allowed, why, citation key); a CD38 gate definition not in
+    ``gate`` = (allowed, why)."""
+    r = require_unit(rule, m, units)
+    if r is None and parents is not None:
+        allowed, why, key = parents
+        r = require_parent(rule, m, allowed, why, key)
+    if r is None and gate is not None:
+        r = require_gate(rule, m, *gate)
+    return r
+
+
+def not_recorded(fields: Iterable[tuple[str, object]]) -> list[str]:
+    """A caveat naming the required metadata that is None (empty when all is recorded)."""
+    missing = [label for label, value in fields if value is None]
+    return [f"Not recorded: {', '.join(missing)} (required metadata for this rule)."] if missing else []
+
+
 def lab_position(m: Measurement) -> str | None:
     """below_lab_range / within_lab_range / above_lab_range against the reporting lab's own interval."""
     if m.lab_range is None:
@@ -138,19 +217,39 @@ def anti_cd20_exposed(subject: Subject) -> bool:
     return bool(subject.therapies_of("anti_cd20", months=ANTI_CD20_MONTHS))
 
 
-def anti_cd20_relabel(m: Measurement, category: str, exposed: bool) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class Relabel:
+    """A category after the anti-CD20 rule: the sentence to append and its citation keys."""
+
+    category: str
+    note: str = ""
+    keys: tuple[str, ...] = ()
+
+    @property
+    def suffix(self) -> str:
+        return f" {self.note}" if self.note else ""
+
+
+_ANTI_CD20_KEYS = ("roll_2006", "leandro_2013")
+
+
+def anti_cd20_relabel(m: Measurement, category: str, exposed: bool) -> Relabel:
     """Within 24 months of anti-CD20 therapy a high transitional/"Breg" value is the expected
     repopulation pattern and a high plasmablast % is expected during depletion (section 4)."""
     if not exposed or not category.startswith("above"):
-        return category, None
+        return Relabel(category)
     if m.population in TRANSITIONAL_LIKE:
-        return "expected_repopulation_pattern", (
+        return Relabel(
+            "expected_repopulation_pattern",
             "After anti-CD20 therapy, repopulation starts with CD38hi CD24hi immature/transitional cells, "
-            "so a high value is the expected repopulation pattern in the cited cohorts (Roll 2006)."
+            "so a high value is the expected repopulation pattern in the cited cohorts (Roll 2006).",
+            _ANTI_CD20_KEYS,
         )
     if m.population in PLASMABLAST_LIKE and m.unit == "percent_of_parent":
-        return "expected_during_depletion", (
+        return Relabel(
+            "expected_during_depletion",
             "During anti-CD20 depletion the remaining circulating B cells are mainly CD20- plasmablasts, "
-            "so a high plasmablast % is expected in the cited cohorts (Roll 2006)."
+            "so a high plasmablast % is expected in the cited cohorts (Roll 2006).",
+            _ANTI_CD20_KEYS,
         )
-    return category, None
+    return Relabel(category)

@@ -21,11 +21,9 @@ from cd38.measurement import Measurement
 __all__ = ["BANDS", "CAVEAT", "Band", "band_uses", "bands_for", "position"]
 
 CAVEAT = (
-    "Reference band from {source}. It was generated with that lab's panel, gating and antibody clones, and "
-    "it "
-    "is not transferable. There is no standardized reference interval for these subsets. Compare against "
-    "your "
-    "own lab's interval and against your own previous results from the same lab and panel."
+    "Reference band from {source}. It was generated with that lab's panel, gating and antibody clones, "
+    "and it is not transferable. There is no standardized reference interval for these subsets. Compare "
+    "against your own lab's interval and against your own previous results from the same lab and panel."
 )
 
 _D = 1 / 365.25

@@ -12,16 +12,16 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from cd38.contexts._rules import (
+    BRIGHT_GATES,
+    POSITION_PHRASES,
     BuiltinContext,
     anti_cd20_exposed,
     anti_cd20_relabel,
-    find,
+    check_input,
+    first_or_refuse,
     lab_position,
     lab_thresholds,
-    refuse,
-    require_gate,
-    require_parent,
-    require_unit,
+    measured,
 )
 from cd38.contexts.api import Applicability, ContextOutput
 from cd38.contexts.citations import cite
@@ -47,13 +47,11 @@ _ANCHORS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("t1d_cei_2020", "el_mokhtar_2020"),
     ),
     "sle": (
-        "In SLE, CD24hi CD38hi % did not differ from controls while IL-10+ Breg % was reduced, independent "
-        "of "
-        "activity (Heinemann 2016): frequency and function diverged.",
+        "In SLE, CD24hi CD38hi % did not differ from controls while IL-10+ Breg % was reduced, "
+        "independent of activity (Heinemann 2016): frequency and function diverged.",
         ("heinemann_2016",),
     ),
 }
-_WORD = {"below_lab_range": "below", "within_lab_range": "within", "above_lab_range": "above"}
 
 
 class BregContext(BuiltinContext):
@@ -87,28 +85,26 @@ class BregContext(BuiltinContext):
 
     def interpret(self, measurements: Sequence[Measurement], subject: Subject) -> ContextOutput:
         out = ContextOutput()
-        ms = find(measurements, "transitional", unit=None)
-        if not ms:
-            out.refusals.append(
-                refuse(
-                    RULE,
-                    "missing_input",
-                    "No CD24hi CD38hi value (population 'transitional', % of CD19+ B cells) was given.",
-                    "sanz_2019",
-                )
-            )
+        m = first_or_refuse(
+            measurements,
+            ("transitional",),
+            out,
+            RULE,
+            "No CD24hi CD38hi value (population 'transitional', % of CD19+ B cells) was given.",
+            "sanz_2019",
+        )
+        if m is None:
             return out
-        m = ms[0]
-        r = (
-            require_unit(RULE, m, ("percent_of_parent",))
-            or require_parent(RULE, m, ("b_cells",), "the phenotype is a % of CD19+ B cells.", "t1d_cei_2020")
-            or require_gate(
-                RULE,
-                m,
-                ("bright", "multi_epitope", "cd38_independent"),
+        r = check_input(
+            RULE,
+            m,
+            units=("percent_of_parent",),
+            parents=(("b_cells",), "the phenotype is a % of CD19+ B cells.", "t1d_cei_2020"),
+            gate=(
+                BRIGHT_GATES,
                 "The phenotype is CD24hi CD38hi (bright); a gate just above the negative control also "
                 "captures naive cells.",
-            )
+            ),
         )
         if r is not None:
             out.refusals.append(r)
@@ -151,7 +147,7 @@ class BregContext(BuiltinContext):
     def _finding(self, m: Measurement, subject: Subject) -> Finding:
         pos = lab_position(m)
         where = (
-            f"{_WORD[pos]} the lab's interval"
+            POSITION_PHRASES[pos]
             if pos
             else "not placed against a band (no interval exists; "
             "healthy controls in one study: 6.9±3.3 % of B cells, context only)"
@@ -172,18 +168,14 @@ class BregContext(BuiltinContext):
             caveats.append(
                 "A second alopecia areata study (Park et al., n=17 vs 8) was seen only as a summary page."
             )
-        category, relabel = anti_cd20_relabel(m, pos or "no_band", anti_cd20_exposed(subject))
-        extra = ("roll_2006",) if relabel else ()
-        return Finding(
+        relabel = anti_cd20_relabel(m, pos or "no_band", anti_cd20_exposed(subject))
+        return measured(
             RULE,
-            category,
-            f"Phenotypic CD24hi CD38hi frequency: {m.describe()}, {where}. {text} {function}"
-            + (f" {relabel}" if relabel else ""),
-            cite(*(keys or ("t1d_cei_2020",)), "sanz_2019", *extra),
-            ("V-abs",),
-            m.value,
-            lab_thresholds(m),
-            tuple(caveats),
-            (m,),
-            True,
+            relabel.category,
+            f"Phenotypic CD24hi CD38hi frequency: {m.describe(m.lab_range or ())}, {where}. {text} "
+            f"{function}{relabel.suffix}",
+            (*(keys or ("t1d_cei_2020",)), "sanz_2019", *relabel.keys),
+            m,
+            thresholds=lab_thresholds(m),
+            caveats=caveats,
         )

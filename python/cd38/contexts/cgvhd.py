@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from cd38.contexts._rules import BuiltinContext, companion, find, refuse, require_gate
+from cd38.contexts._rules import (
+    BRIGHT_GATES,
+    POSITION_PHRASES,
+    BuiltinContext,
+    companion,
+    find,
+    measured,
+    refuse,
+    require_gate,
+)
 from cd38.contexts.api import Applicability, ContextOutput
 from cd38.contexts.bands import band_uses
 from cd38.contexts.citations import cite
-from cd38.interpretation import Finding, Threshold
-from cd38.measurement import POPULATIONS, Measurement
+from cd38.interpretation import Finding, ReferenceBandUse, Threshold
+from cd38.measurement import POPULATIONS, Measurement, format_value
 from cd38.subject import Subject
 
 __all__ = ["CGVHDContext"]
@@ -100,7 +109,7 @@ class CGVHDContext(BuiltinContext):
                 require_gate(
                     _COUNTS,
                     m,
-                    ("bright", "multi_epitope", "cd38_independent"),
+                    BRIGHT_GATES,
                     "The cohort gated CD38++ cells.",
                 )
                 if m.uses_cd38
@@ -111,43 +120,34 @@ class CGVHDContext(BuiltinContext):
                 continue
             bands = band_uses(m, subject.age_years)
             out.reference_bands += bands
-            out.findings.append(self._count(m, next((b.position for b in bands if b.position), None)))
+            placed = next((b for b in bands if b.position), None)
+            out.findings.append(self._count(m, placed.position if placed else None, placed))
         self._pattern(absolute.get("nonswitched_memory"), subject, out)
         return out
 
-    def _count(self, m: Measurement, pos: str | None) -> Finding:
-        where = {
-            "below_band": "below the reference band",
-            "within_band": "within the reference band",
-            "above_band": "above the reference band",
-        }.get(pos or "", "not placed against a band (none for this subset and age)")
-        return Finding(
+    def _count(self, m: Measurement, pos: str | None, band: ReferenceBandUse | None) -> Finding:
+        where = POSITION_PHRASES.get(pos or "", "not placed against a band (none for this subset and age)")
+        cuts = (band.low, band.high) if band else ()
+        return measured(
             _COUNTS,
             pos or "no_band",
-            f"{POPULATIONS[m.population].label}: {m.describe()}, {where}. In a cohort of 98 HSCT recipients "
-            "(median "
-            "1066 days after HSCT), active cGVHD was associated with lower absolute CD19+, immature, "
-            "transitional "
-            "and switched memory B-cell counts.",
-            cite("transpl_int_2012_cgvhd"),
-            ("V-abs",),
-            m.value,
-            (),
-            ("No numeric cut-off was published.",),
-            (m,),
+            f"{POPULATIONS[m.population].label}: {m.describe(cuts)}, {where}. In a cohort of 98 HSCT "
+            "recipients (median 1066 days after HSCT), active cGVHD was associated with lower absolute "
+            "CD19+, immature, transitional and switched memory B-cell counts.",
+            ("transpl_int_2012_cgvhd",),
+            m,
+            caveats=("No numeric cut-off was published.",),
         )
 
     def _percent(self, m: Measurement) -> Finding:
-        return Finding(
+        return measured(
             _PCT,
             "secondary",
             f"{POPULATIONS[m.population].label}: {m.describe()} (secondary to the absolute count).",
-            cite("blood_2011_cgvhd"),
-            ("V-abs", "X"),
-            m.value,
-            (),
-            (_PCT_CAVEAT,),
-            (m,),
+            ("blood_2011_cgvhd",),
+            m,
+            tags=("V-abs", "X"),
+            caveats=(_PCT_CAVEAT,),
         )
 
     def _pattern(self, m: Measurement | None, subject: Subject, out: ContextOutput) -> None:
@@ -183,28 +183,26 @@ class CGVHDContext(BuiltinContext):
         )
         matched = level != "at_or_above_inactive_group_value" and low_igg
         igg_word = "below" if low_igg else "not below"
+        igg = format_value(subject.igg_g_l, (subject.igg_lower_limit_g_l,))
         lead = (
-            f"IgM memory B cells: {m.describe()} ({level.replace('_', ' ')}; the cohort reported 0.4 x "
-            "10^6/L in "
-            f"inactive and 1.7 x 10^6/L without cGVHD, none in active cGVHD); IgG {subject.igg_g_l:g} g/L, "
-            f"{igg_word} the lab's lower limit."
+            f"IgM memory B cells: {m.describe((INACTIVE_IGM_MEMORY,))} ({level.replace('_', ' ')}; the "
+            "cohort reported 0.4 x 10^6/L in inactive and 1.7 x 10^6/L without cGVHD, none in active "
+            f"cGVHD); IgG {igg} g/L, {igg_word} the lab's lower limit."
         )
         tail = (
             " Absent or very low IgM memory B cells with low IgG: in cGVHD cohorts this pattern was "
-            "associated "
-            "with severe infections (functional-asplenia-like). Discuss with the transplant team."
+            "associated with severe infections (functional-asplenia-like). Discuss with the transplant team."
             if matched
             else " The cohort's pattern (absent or very low IgM memory with low IgG) is not present."
         )
         out.findings.append(
-            Finding(
+            measured(
                 _PATTERN,
                 "pattern_present" if matched else "pattern_absent",
                 lead + tail,
-                cite("transpl_int_2012_cgvhd"),
-                ("V-abs",),
-                m.value,
-                (
+                ("transpl_int_2012_cgvhd",),
+                m,
+                thresholds=(
                     Threshold(
                         "inactive-cGVHD group value",
                         INACTIVE_IGM_MEMORY,
@@ -214,7 +212,6 @@ class CGVHDContext(BuiltinContext):
                     ),
                     Threshold("lab IgG lower limit", subject.igg_lower_limit_g_l, "g_per_l", "<"),
                 ),
-                ("0.4 x 10^6/L is a group value of the cited cohort, not a validated cut-off.",),
-                (m,),
+                caveats=("0.4 x 10^6/L is a group value of the cited cohort, not a validated cut-off.",),
             )
         )

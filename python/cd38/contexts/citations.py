@@ -21,7 +21,7 @@ _ALL = [
         url="https://ltd.aruplab.com/Tests/Pub/3002216",
         evidence="V",
         note="Catalogue page; the 10-15 y and >=16 y percentage bands were cut off in the retrieved text. "
-        "Catalogue year not stated; 2024 is the retrieval period.",
+        "Catalogue year not stated.",
     ),
     Citation(
         "arup_2008901",
@@ -172,7 +172,7 @@ _ALL = [
         2016,
         reference="Blood 2016;127:1752",
         evidence="V-abs",
-        note="Systematic review of CLL prognostic markers.",
+        note="Systematic review; cited for the current emphasis on IGHV and FISH in CLL.",
     ),
     Citation(
         "iwcll_2018",
@@ -406,7 +406,7 @@ _ALL = [
         "Vaccine",
         1994,
         evidence="V-abs",
-        note="Plasmablast peak at day 7-8, low by day 11; authors not recorded.",
+        note="Peak at day 7-8, low by day 11; authors not recorded.",
     ),
     Citation(
         "front_immunol_2017_infection",

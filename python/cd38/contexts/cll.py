@@ -10,11 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from cd38.contexts._rules import BuiltinContext, companion, find, refuse, require_gate, require_unit
+from cd38.contexts._rules import (
+    BuiltinContext,
+    companion,
+    find,
+    measured,
+    not_recorded,
+    refuse,
+    require_gate,
+    require_unit,
+)
 from cd38.contexts.api import Applicability, ContextOutput
 from cd38.contexts.citations import cite
+from cd38.errors import InvalidArgumentError
 from cd38.interpretation import Finding, Refusal, Threshold
-from cd38.measurement import Measurement
+from cd38.measurement import Measurement, format_value
 from cd38.subject import Subject
 
 __all__ = ["CLLContext"]
@@ -27,7 +37,7 @@ TREND_NOTE = (
     "CD38 status changed; CD38 can vary during the disease course (Hamblin 2002); confirm with the same "
     "lab, panel and specimen type."
 )
-IBRAHIM, DAMLE, KROEBER = 20.0, 30.0, 7.0
+IBRAHIM, DAMLE, KROEBER, CYTOMETRY_B_2006 = 20.0, 30.0, 7.0, 5.0
 _BANDS = {
     "below_20": "below 20 % (below the Ibrahim cut-off)",
     "20_to_29": "20-29 % (above the Ibrahim, below the Damle cut-off)",
@@ -35,12 +45,10 @@ _BANDS = {
 }
 _COHORT_CAVEATS = (
     "IGHV status and CD38 were discordant in 28.3 % (41/145) of patients, and CD38 changed over time in "
-    "10/41 "
-    "(Hamblin 2002).",
+    "10/41 (Hamblin 2002).",
     "In multivariate analysis CD38 lost significance to IGHV, TP53 and stage (Oscier 2002).",
     "Current guidance stresses IGHV and FISH (Blood 2016 systematic review); the iwCLL 2018 guideline's "
-    "content on "
-    "CD38 was not verified.",
+    "content on CD38 was not verified.",
 )
 BAND_CAVEAT = (
     "The three bands are the product brief's scheme and not a validated one: they combine single-cut-off "
@@ -94,8 +102,6 @@ class CLLContext(BuiltinContext):
 
     def __init__(self, positivity_cutoff: float = DAMLE) -> None:
         if not 0 < float(positivity_cutoff) < 100:
-            from cd38.errors import InvalidArgumentError
-
             raise InvalidArgumentError(
                 f"positivity_cutoff must be a percentage in (0, 100), not {positivity_cutoff}"
             )
@@ -203,9 +209,8 @@ class CLLContext(BuiltinContext):
                 "Bone marrow specimen: the CD38+ subset was enriched in bone marrow (Ghia 2003); compare "
                 "only with the same specimen type."
             )
-        missing = [
-            label
-            for label, v in (
+        extra += not_recorded(
+            (
                 ("specimen type", subject.specimen_type),
                 ("CD38 clone", subject.cd38_clone),
                 ("CD38 fluorochrome", subject.cd38_fluorochrome),
@@ -213,65 +218,57 @@ class CLLContext(BuiltinContext):
                 ("collection date", subject.collection_datetime),
                 ("therapy history", subject.therapies),
             )
-            if v is None
-        ]
-        if missing:
-            extra.append(f"Not recorded: {', '.join(missing)} (required metadata for this rule).")
+        )
         return (*_COHORT_CAVEATS, *extra)
 
+    def _shown(self, m: Measurement) -> str:
+        """The value for a sentence, never rounded across one of this context's cut-offs."""
+        return format_value(m.value, (CYTOMETRY_B_2006, KROEBER, IBRAHIM, DAMLE, self.positivity_cutoff))
+
     def _findings(self, m: Measurement, caveats: tuple[str, ...]) -> list[Finding]:
-        x, unit = m.value, "percent_of_parent"
+        x, unit, shown = m.value, "percent_of_parent", self._shown(m)
         out = [self._band(m, caveats)]
         if x >= KROEBER:
             out.append(
-                Finding(
+                measured(
                     "cll.kroeber_7",
                     "at_or_above_7",
-                    f"{x:g}% of CLL cells were CD38+, at or above 7 %. In Kröber et al. 2002 (n=157), "
-                    "7 % was the cut-off at which CD38 was most strongly associated with outcome "
-                    f"(maximally selected log-rank statistic). {ADJUNCT}",
-                    cite("kroeber_2002"),
-                    ("V-abs",),
-                    x,
-                    (Threshold("Kröber 2002", KROEBER, unit, ">=", "kroeber_2002"),),
-                    caveats,
-                    (m,),
-                    True,
+                    f"{shown} % of CLL cells were CD38+, at or above 7 %. In Kröber et al. 2002 (n=157), "
+                    "7 % was the optimal cut-off (maximally selected log-rank statistic): the one at which "
+                    f"CD38 was most strongly associated with outcome. {ADJUNCT}",
+                    ("kroeber_2002",),
+                    m,
+                    thresholds=(Threshold("Kröber 2002", KROEBER, unit, ">=", "kroeber_2002"),),
+                    caveats=caveats,
                 )
             )
-        if x > 5.0:
+        if x > CYTOMETRY_B_2006:
             out.append(
-                Finding(
+                measured(
                     "cll.above_5",
                     "above_5",
-                    f"{x:g}% of CLL cells were CD38+. In a cohort of 78 patients (Cytometry B 2006), CD38 "
-                    "above 5 % was "
-                    f"associated with an adverse outcome, values of 5-30 % included. {ADJUNCT}",
-                    cite("cytometry_b_2006_cll"),
-                    ("V-abs",),
-                    x,
-                    (Threshold("Cytometry B 2006", 5.0, unit, ">", "cytometry_b_2006_cll"),),
-                    caveats,
-                    (m,),
-                    True,
+                    f"{shown} % of CLL cells were CD38+. In a cohort of 78 patients (Cytometry B 2006), "
+                    f"CD38 above 5 % was associated with an adverse outcome, values of 5-30 % included. "
+                    f"{ADJUNCT}",
+                    ("cytometry_b_2006_cll",),
+                    m,
+                    thresholds=(
+                        Threshold("Cytometry B 2006", CYTOMETRY_B_2006, unit, ">", "cytometry_b_2006_cll"),
+                    ),
+                    caveats=caveats,
                 )
             )
         if m.pattern == "bimodal":
             out.append(
-                Finding(
+                measured(
                     "cll.bimodal_pattern",
                     "distinct_cd38pos_subpopulation",
                     "The CD38 histogram showed a distinct CD38+ subpopulation (bimodal). In Ghia et al. "
-                    "2003, any "
-                    "distinct CD38+ subpopulation, even a small one, was associated with an adverse "
-                    f"outcome. {ADJUNCT}",
-                    cite("ghia_2003"),
-                    ("V-abs",),
-                    x,
-                    (),
-                    caveats,
-                    (m,),
-                    True,
+                    "2003, any distinct CD38+ subpopulation, even a small one, was associated with an "
+                    f"adverse outcome. {ADJUNCT}",
+                    ("ghia_2003",),
+                    m,
+                    caveats=caveats,
                 )
             )
         out.append(self._status(m, caveats))
@@ -282,7 +279,7 @@ class CLLContext(BuiltinContext):
         cat = band_of(x)
         ibrahim = (
             "In Ibrahim et al. 2001 (n=218; 43 % of patients at or above 20 %), ≥20 % was associated with "
-            "shorter survival"
+            "shorter survival; Dürig et al. 2002 (n=133) also used 20 %"
         )
         tail = {
             "below_20": f"{ibrahim}; this value is below that cut-off.",
@@ -290,20 +287,18 @@ class CLLContext(BuiltinContext):
             "30_or_more": f"{ibrahim}. It is CD38-positive by the Damle 1999 criterion (≥30 %), also used "
             "by Oscier 2002 (>30 %) and a 155-patient cohort (Haematologica 2002).",
         }[cat]
-        return Finding(
+        return measured(
             "cll.cd38_band",
             cat,
-            f"{x:g}% of CLL cells were CD38+: {_BANDS[cat]}. {tail} {ADJUNCT}",
-            cite("ibrahim_2001", "damle_1999", "oscier_2002", "haematologica_2002_cll", "durig_2002"),
-            ("V-abs", "S", "X"),
-            x,
-            (
+            f"{self._shown(m)} % of CLL cells were CD38+: {_BANDS[cat]}. {tail} {ADJUNCT}",
+            ("ibrahim_2001", "damle_1999", "oscier_2002", "haematologica_2002_cll", "durig_2002"),
+            m,
+            tags=("V-abs", "S", "X"),
+            thresholds=(
                 Threshold("Ibrahim 2001", IBRAHIM, "percent_of_parent", ">=", "ibrahim_2001"),
                 Threshold("Damle 1999", DAMLE, "percent_of_parent", ">=", "damle_1999"),
             ),
-            (*caveats, BAND_CAVEAT),
-            (m,),
-            True,
+            caveats=(*caveats, BAND_CAVEAT),
         )
 
     def _status(self, m: Measurement, caveats: tuple[str, ...]) -> Finding:
@@ -317,15 +312,12 @@ class CLLContext(BuiltinContext):
         basis = study[0] if study else f"a configured cut-off of {cut:g} % that no cited cohort used"
         key = study[1] if study else "damle_1999"
         word = "positive" if positive else "negative"
-        return Finding(
+        return measured(
             "cll.cd38_status",
             word,
-            f"{m.value:g}% of CLL cells were CD38+: CD38-{word} by {basis} (≥{cut:g} %). {ADJUNCT}",
-            cite(key),
-            ("V-abs",),
-            m.value,
-            (Threshold("CD38 positivity", cut, "percent_of_parent", ">=", key),),
-            caveats,
-            (m,),
-            True,
+            f"{self._shown(m)} % of CLL cells were CD38+: CD38-{word} by {basis} (≥{cut:g} %). {ADJUNCT}",
+            (key,),
+            m,
+            thresholds=(Threshold("CD38 positivity", cut, "percent_of_parent", ">=", key),),
+            caveats=caveats,
         )

@@ -22,10 +22,9 @@ ANTI_CD38_STATEMENT = (
 )
 _ANTI_CD38_DETAIL = (
     " A case was CD38-negative with standard antibodies 6 weeks after the last daratumumab dose, and "
-    "persistent "
-    "CD38-negative myeloma was missed when gating only on CD38+ CD138+. CD38 results are reported only when "
-    "the "
-    "gate used a multi-epitope CD38 antibody or CD38-independent gating (e.g. CD229 with CD138)."
+    "persistent CD38-negative myeloma was missed when gating only on CD38+ CD138+. CD38 results are "
+    "reported only when the gate used a multi-epitope CD38 antibody or CD38-independent gating (e.g. "
+    "CD229 with CD138)."
 )
 VACCINATION_DAYS = 14
 INFECTION_DAYS = (14, 21)
@@ -54,9 +53,8 @@ def confounder_warnings(
             _w(
                 "clonal_b_population",
                 "A clonal B population (CLL/MBL) is recorded: clonal cells fall inside the CD38+ IgM+ gate, "
-                "so "
-                "transitional and CD24hi CD38hi ('Breg') results are not interpreted (Damle 1999 studied "
-                "IgM+ B-CLL).",
+                "so transitional and CD24hi CD38hi ('Breg') results are not interpreted (Damle 1999 "
+                "studied IgM+ B-CLL).",
                 "damle_1999",
             )
         )
@@ -86,14 +84,16 @@ def _timing(subject: Subject) -> list[InterpretationWarning]:
                 ("V",),
             )
         )
-    if subject.vaccination_date is not None and (ref - subject.vaccination_date).days <= VACCINATION_DAYS:
-        days = (ref - subject.vaccination_date).days
+    # Without a collection date the reference is today, so a date can lie ahead of it.
+    vaccinated = None if subject.vaccination_date is None else (ref - subject.vaccination_date).days
+    if vaccinated is not None and 0 <= vaccinated <= VACCINATION_DAYS:
         out.append(
             _w(
                 "recent_vaccination",
-                f"Vaccination {days} days before collection: plasmablast % may be transiently raised. In the "
-                "cited cohorts antigen-specific antibody-secreting cells peaked 5-8 days after vaccination "
-                "(primed responders day 7, primary responses day 10).",
+                f"Vaccination {vaccinated} days before collection: plasmablast % may be transiently raised. "
+                "In the cited cohorts antigen-specific antibody-secreting cells peaked 5-8 days after "
+                "influenza vaccination (primed responders day 7, primary responses day 10), and a CD27++ "
+                "CD20- CD19dim subset appeared 6-8 days after tetanus/diphtheria vaccination.",
                 "halliley_2010",
                 "blanchard_rohner_2009",
                 "jacobi_2010",
@@ -102,7 +102,7 @@ def _timing(subject: Subject) -> list[InterpretationWarning]:
         )
     if subject.recent_infection_date is not None:
         days = (ref - subject.recent_infection_date).days
-        if days <= INFECTION_DAYS[0]:
+        if 0 <= days <= INFECTION_DAYS[0]:
             out.append(
                 _w(
                     "recent_infection",
@@ -111,13 +111,12 @@ def _timing(subject: Subject) -> list[InterpretationWarning]:
                     "front_immunol_2017_infection",
                 )
             )
-        elif days <= INFECTION_DAYS[1]:
+        elif 0 <= days <= INFECTION_DAYS[1]:
             out.append(
                 _w(
                     "recent_infection",
                     f"Acute infection {days} days before collection: plasmablast % may still be raised; in "
-                    "the "
-                    "cited cohort antibody-secreting cells were largely gone after day 14.",
+                    "the cited cohort antibody-secreting cells were largely gone after day 14.",
                     "front_immunol_2017_infection",
                 )
             )
@@ -148,12 +147,11 @@ def _therapies(subject: Subject, anti_cd38_months: int) -> list[InterpretationWa
             _w(
                 "anti_cd20_recent",
                 "Anti-CD20 therapy within 24 months: depletion lasts about 6-9 months, during which "
-                "circulating "
-                "B cells are mainly CD20- plasmablasts; repopulation starts with CD38hi CD24hi CD10+ "
-                "immature/transitional cells, and CD27+ memory stayed below 50 % of baseline for more than "
-                "2 years in the cited cohorts. High transitional or plasmablast values are relabelled as the "
-                "expected pattern. B-cell subset panels are meant for reconstitution after recovery, not for "
-                "monitoring depletion (Mayo, ARUP: use CD19/CD20 counts for that).",
+                "circulating B cells are mainly CD20- plasmablasts; repopulation starts with CD38hi CD24hi "
+                "CD10+ immature/transitional cells, and CD27+ memory stayed below 50 % of baseline for more "
+                "than 2 years in the cited cohorts. High transitional or plasmablast values are relabelled "
+                "as the expected pattern. B-cell subset panels are meant for reconstitution after recovery, "
+                "not for monitoring depletion (Mayo, ARUP: use CD19/CD20 counts for that).",
                 "roll_2006",
                 "leandro_2013",
                 "blood_2006_rituximab",
@@ -167,8 +165,7 @@ def _therapies(subject: Subject, anti_cd38_months: int) -> list[InterpretationWa
             _w(
                 "recent_corticosteroid",
                 "Corticosteroid within the last 48 h: prefer absolute counts. After 60 mg prednisone the "
-                "B-cell "
-                "% of lymphocytes rose from 21 % to 45 % at 6 h while absolute B cells fell.",
+                "B-cell % of lymphocytes rose from 21 % to 45 % at 6 h while absolute B cells fell.",
                 "yu_1974",
             )
         )
@@ -181,8 +178,7 @@ def _physiology(subject: Subject) -> list[InterpretationWarning]:
             _w(
                 "pregnancy",
                 "Pregnancy: most B subsets were lower in the 3rd trimester and on delivery day than in "
-                "non-pregnant "
-                "women; CD24hi CD38hi results are not interpreted during pregnancy.",
+                "non-pregnant women; CD24hi CD38hi results are not interpreted during pregnancy.",
                 "lima_2016",
             )
         ]
@@ -206,8 +202,7 @@ def _sample(subject: Subject) -> list[InterpretationWarning]:
             _w(
                 "sample_age_over_48h",
                 f"Analysed {hours:.0f} h after collection: outside lab stability; do not interpret. Labs "
-                "require "
-                "analysis within 48 h.",
+                "require analysis within 48 h.",
                 "lao_2024",
                 "jim_2018",
                 "arup_3002216",
@@ -221,8 +216,8 @@ def _sample(subject: Subject) -> list[InterpretationWarning]:
             _w(
                 "sample_age_over_24h",
                 f"Analysed {hours:.0f} h after collection: storage of 24 h or more changes lymphocyte "
-                "subsets "
-                "(EDTA at room temperature for 24-48 h changes CD19+/CD20+ %); interpret with caution.",
+                "subsets (EDTA at room temperature for 24-48 h changes CD19+/CD20+ %); interpret with "
+                "caution.",
                 "lao_2024",
                 "jim_2018",
             )
@@ -241,8 +236,8 @@ def _sample(subject: Subject) -> list[InterpretationWarning]:
             _w(
                 "cryopreserved",
                 "Cryopreserved sample: delayed processing plus cryopreservation roughly doubled B % and "
-                "reduced "
-                "IgD+ memory in the cited study.",
+                "reduced IgD+ memory in the cited studies.",
+                "lao_2024",
                 "jim_2018",
             )
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cd38._fields import as_dict
 from cd38.errors import InvalidArgumentError
 
 __all__ = ["EVIDENCE_TAGS", "S_ONLY_CAVEAT", "Citation", "check_tags"]
@@ -83,15 +84,4 @@ class Citation:
         return f"{out} [{self.evidence}]"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "authors": self.authors,
-            "title": self.title,
-            "journal": self.journal,
-            "year": self.year,
-            "reference": self.reference,
-            "doi": self.doi,
-            "url": self.url,
-            "evidence": self.evidence,
-            "note": self.note,
-        }
+        return as_dict(self)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from cd38.contexts._rules import (
+    BRIGHT_GATES,
     PLASMABLAST_LIKE,
     TRANSITIONAL_LIKE,
     BuiltinContext,
@@ -19,6 +20,7 @@ from cd38.contexts._rules import (
 from cd38.contexts.api import ContextOutput
 from cd38.contexts.bands import band_uses
 from cd38.contexts.citations import CITATIONS, cite
+from cd38.contexts.evidence import Citation
 from cd38.interpretation import (
     CompanionTest,
     Finding,
@@ -27,19 +29,10 @@ from cd38.interpretation import (
     Refusal,
     Threshold,
 )
-from cd38.measurement import POPULATIONS, UNIT_LABELS, Measurement
+from cd38.measurement import POPULATIONS, UNIT_LABELS, Measurement, format_value
 from cd38.subject import Subject
 
 __all__ = ["GeneralContext", "companion_tests_general", "source_name"]
-
-_POSITION_WORDS = {
-    "below_band": "below",
-    "within_band": "within",
-    "above_band": "above",
-    "below_lab_range": "below",
-    "within_lab_range": "within",
-    "above_lab_range": "above",
-}
 
 
 def source_name(band: ReferenceBandUse) -> str:
@@ -118,14 +111,13 @@ class GeneralContext(BuiltinContext):
                 out.findings.append(_lab_finding(m, anti_cd20))
             if subject.age_years is not None and not any(b.kind == "interval" for b in bands):
                 no_band.append(f"{m.population} ({UNIT_LABELS[m.unit]})")
-        if no_band:
+        if no_band and subject.age_years is not None:
             out.warnings.append(
                 InterpretationWarning(
                     "no_reference_band",
-                    f"No reference band for age {subject.age_years:g} y in cd38's evidence tables for: "
-                    f"{', '.join(dict.fromkeys(no_band))}. Compare with your lab's own interval and with "
-                    "your own "
-                    "earlier results from the same lab and panel (trend).",
+                    f"No reference band for age {format_value(subject.age_years)} y in cd38's evidence "
+                    f"tables for: {', '.join(dict.fromkeys(no_band))}. Compare with your lab's own interval "
+                    "and with your own earlier results from the same lab and panel (trend).",
                     (),
                     ("V",),
                 )
@@ -135,8 +127,7 @@ class GeneralContext(BuiltinContext):
                 InterpretationWarning(
                     "unrecognized_population",
                     f"Population(s) {', '.join(dict.fromkeys(unknown))} are not canonical cd38 populations; "
-                    "no rule "
-                    "uses them.",
+                    "no rule uses them.",
                     (),
                     ("V",),
                 )
@@ -149,7 +140,7 @@ def _band_gate(m: Measurement) -> Refusal | None:
     the plasmablast and transitional gates (a loose gate also holds naive/memory cells)."""
     if not m.uses_cd38:
         return None
-    allowed: tuple[str, ...] = ("bright", "multi_epitope", "cd38_independent")
+    allowed: tuple[str, ...] = BRIGHT_GATES
     if m.population not in (*TRANSITIONAL_LIKE, *PLASMABLAST_LIKE):
         allowed = (*allowed, "above_negative_control")
     return require_gate(
@@ -161,52 +152,66 @@ def _band_gate(m: Measurement) -> Refusal | None:
     )
 
 
+def _side(position: str) -> str:
+    """below / within / above, from a position code such as ``above_lab_range``."""
+    return position.split("_", 1)[0]
+
+
 def _band_finding(m: Measurement, b: ReferenceBandUse, anti_cd20: bool) -> Finding:
     pos = b.position or "within_band"
-    category, relabel = anti_cd20_relabel(m, pos, anti_cd20)
-    unit = UNIT_LABELS[m.unit]
-    statement = (
-        f"{POPULATIONS[m.population].label}: {m.describe()}. The {source_name(b)} reference band for age "
-        f"{b.age_range} is {b.describe()} {unit}; the value is {_POSITION_WORDS[pos]} it."
-    )
-    if relabel:
-        statement += " " + relabel
-    keys = ("roll_2006", "leandro_2013") if relabel else ()
-    return Finding(
-        rule="general.reference_band",
-        category=category,
-        statement=statement,
-        citations=(b.source, *cite(*keys)),
-        evidence_level=("V", "V-abs") if relabel else ("V",),
-        value=m.value,
-        thresholds=(
+    return _position_finding(
+        "general.reference_band",
+        m,
+        pos,
+        anti_cd20,
+        f"{POPULATIONS[m.population].label}: {m.describe((b.low, b.high))}. The {source_name(b)} "
+        f"reference band for age {b.age_range} is {b.describe()} {UNIT_LABELS[m.unit]}; the value is "
+        f"{_side(pos)} it.",
+        b.source,
+        (
             Threshold("band low", b.low, m.unit, "<", b.source.key),
             Threshold("band high", b.high, m.unit, ">", b.source.key),
         ),
-        caveats=(b.caveat,),
-        inputs=(m,),
+        b.caveat,
     )
 
 
 def _lab_finding(m: Measurement, anti_cd20: bool) -> Finding:
     pos = lab_position(m) or "within_lab_range"
-    category, relabel = anti_cd20_relabel(m, pos, anti_cd20)
     lo, hi = m.lab_range or (0.0, 0.0)
-    statement = (
-        f"{POPULATIONS[m.population].label}: {m.describe()}, {_POSITION_WORDS[pos]} the reporting lab's "
-        f"own interval ({lo:g}-{hi:g} {UNIT_LABELS[m.unit]})."
+    return _position_finding(
+        "general.lab_range",
+        m,
+        pos,
+        anti_cd20,
+        f"{POPULATIONS[m.population].label}: {m.describe((lo, hi))}, {_side(pos)} the reporting lab's "
+        f"own interval ({lo:g}-{hi:g} {UNIT_LABELS[m.unit]}).",
+        CITATIONS["lab_report"],
+        lab_thresholds(m),
+        "A single value matters less than the trend within the same lab and panel.",
     )
-    if relabel:
-        statement += " " + relabel
-    keys = ("roll_2006", "leandro_2013") if relabel else ()
+
+
+def _position_finding(
+    rule: str,
+    m: Measurement,
+    pos: str,
+    anti_cd20: bool,
+    statement: str,
+    source: Citation,
+    thresholds: tuple[Threshold, ...],
+    caveat: str,
+) -> Finding:
+    """A value placed against a band or the lab's interval, relabelled after anti-CD20 therapy."""
+    relabel = anti_cd20_relabel(m, pos, anti_cd20)
     return Finding(
-        rule="general.lab_range",
-        category=category,
-        statement=statement,
-        citations=(CITATIONS["lab_report"], *cite(*keys)),
-        evidence_level=("V", "V-abs") if relabel else ("V",),
+        rule=rule,
+        category=relabel.category,
+        statement=statement + relabel.suffix,
+        citations=(source, *cite(*relabel.keys)),
+        evidence_level=("V", "V-abs") if relabel.keys else ("V",),
         value=m.value,
-        thresholds=lab_thresholds(m),
-        caveats=("A single value matters less than the trend within the same lab and panel.",),
+        thresholds=thresholds,
+        caveats=(caveat,),
         inputs=(m,),
     )

@@ -12,22 +12,25 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from cd38.contexts._rules import (
+    BRIGHT_GATES,
+    POSITION_PHRASES,
     BuiltinContext,
     anti_cd20_exposed,
     anti_cd20_relabel,
+    check_input,
     find,
     lab_position,
     lab_thresholds,
+    measured,
+    not_recorded,
     refuse,
-    require_gate,
-    require_parent,
     require_unit,
 )
 from cd38.contexts.api import Applicability, ContextOutput
 from cd38.contexts.citations import cite
 from cd38.errors import InvalidArgumentError
 from cd38.interpretation import Finding, Refusal, Threshold
-from cd38.measurement import Measurement
+from cd38.measurement import Measurement, format_value
 from cd38.subject import DRUG_CLASSES, Subject
 
 __all__ = ["KidneyTransplantContext"]
@@ -36,12 +39,7 @@ HUI_CUTOFF = 93.0
 _TRANS = "kidney_transplant.transitional_month3"
 _PB = "kidney_transplant.plasmablast_kinetics"
 _IHC = "kidney_transplant.biopsy_cd38_density"
-_BRIGHT = ("bright", "multi_epitope", "cd38_independent")
-_WORD = {
-    "below_lab_range": "low (below the lab's interval)",
-    "within_lab_range": "within the lab's interval",
-    "above_lab_range": "above the lab's interval",
-}
+_WORD = {**POSITION_PHRASES, "below_lab_range": "low (below the lab's interval)"}
 
 
 class KidneyTransplantContext(BuiltinContext):
@@ -147,41 +145,33 @@ class KidneyTransplantContext(BuiltinContext):
         for m in find(blood, "plasmablasts", "cd38pos_igmneg")[:1]:
             if self._check(m) is None:
                 out.findings.append(
-                    Finding(
+                    measured(
                         _PB,
                         "context_only",
                         f"Plasmablast-enriched cells: {m.describe()}. In the 98-patient cohort, IgM- CD38hi "
-                        "CD27hi "
-                        "plasmablasts showed kinetics similar to transitional cells (a fall up to month 3, "
-                        "partial "
-                        "repopulation by 1 year); no association with rejection was stated for them.",
-                        cite("svachova_2016"),
-                        ("V-abs",),
-                        m.value,
-                        (),
-                        (),
-                        (m,),
-                        True,
+                        "CD27hi plasmablasts showed kinetics similar to transitional cells (a fall up to "
+                        "month 3, partial repopulation by 1 year); no association with rejection was stated "
+                        "for them.",
+                        ("svachova_2016",),
+                        m,
                     )
                 )
 
     def _check(self, m: Measurement) -> Refusal | None:
-        return (
-            require_unit(_TRANS, m, ("percent_of_parent", "cells_per_ul"))
-            or require_parent(
-                _TRANS,
-                m,
+        return check_input(
+            _TRANS,
+            m,
+            units=("percent_of_parent", "cells_per_ul"),
+            parents=(
                 ("b_cells",),
                 "the cohort measured transitional cells within CD19+ B cells.",
                 "svachova_2016",
-            )
-            or require_gate(
-                _TRANS,
-                m,
-                _BRIGHT,
+            ),
+            gate=(
+                BRIGHT_GATES,
                 "The cohort gated IgMhi CD38hi CD24hi cells; a gate just above the "
                 "negative control also captures naive and activated cells.",
-            )
+            ),
         )
 
     def _transitional(self, m: Measurement, months: float, subject: Subject) -> Finding:
@@ -204,33 +194,28 @@ class KidneyTransplantContext(BuiltinContext):
         induction = (subject.induction_agent or "").strip().lower()
         if DRUG_CLASSES.get(induction) == "anti_cd20":
             caveats.append(
-                "Anti-CD20 induction: repopulation after depletion is transitional-dominated (Roll 2006)."
+                "Anti-CD20 induction: in the cited cohorts repopulation after depletion started with "
+                "immature/transitional cells (Roll 2006)."
             )
-        missing = [
-            label
-            for label, v in (
+        caveats += not_recorded(
+            (
                 ("induction agent", subject.induction_agent),
                 ("maintenance immunosuppression", subject.maintenance_immunosuppression),
                 ("sensitization/DSA status", subject.dsa_status),
             )
-            if v is None
-        ]
-        if missing:
-            caveats.append(f"Not recorded: {', '.join(missing)} (required metadata for this rule).")
-        category, relabel = anti_cd20_relabel(m, pos or "no_band", anti_cd20_exposed(subject))
-        return Finding(
+        )
+        relabel = anti_cd20_relabel(m, pos or "no_band", anti_cd20_exposed(subject))
+        return measured(
             _TRANS,
-            category,
-            f"At ~{months:.1f} months post-transplant, transitional B cells ({m.describe()}) are {level}. "
-            "In a 98-patient cohort, lower month-3 transitional counts were associated with higher "
-            "rejection risk. This is not a rejection diagnosis." + (f" {relabel}" if relabel else ""),
-            cite("svachova_2016", "shabir_2015", *(("roll_2006",) if relabel else ())),
-            ("V-abs",),
-            m.value,
-            lab_thresholds(m),
-            tuple(caveats),
-            (m,),
-            True,
+            relabel.category,
+            f"At ~{months:.1f} months post-transplant, transitional B cells "
+            f"({m.describe(m.lab_range or ())}) are {level}. In a 98-patient cohort, lower month-3 "
+            "transitional counts were associated with higher rejection risk. This is not a rejection "
+            f"diagnosis.{relabel.suffix}",
+            ("svachova_2016", "shabir_2015", *relabel.keys),
+            m,
+            thresholds=lab_thresholds(m),
+            caveats=caveats,
         )
 
     # -- tissue: biopsy IHC ---------------------------------------------------------------
@@ -268,21 +253,17 @@ class KidneyTransplantContext(BuiltinContext):
             return
         above = m.value >= HUI_CUTOFF
         out.findings.append(
-            Finding(
+            measured(
                 _IHC,
                 "at_or_above_93" if above else "below_93",
-                f"Biopsy CD38+ cell density was {m.value:g}/mm², {'at or above' if above else 'below'} "
-                "93/mm². In 67 "
-                "patients with biopsy-proven chronic active ABMR (Hui et al. 2025; cohort median 89/mm²), "
-                "≥93/mm² was "
-                "associated with graft loss (sensitivity 92.9 %, specificity 66.0 %; adjusted HR 1.96, "
-                "1.03-3.72).",
-                cite("hui_2025"),
-                ("V-abs", "X"),
-                m.value,
-                (Threshold("Hui 2025", HUI_CUTOFF, "cells_per_mm2", ">=", "hui_2025"),),
-                ("Tissue immunohistochemistry, not blood flow cytometry.",),
-                (m,),
-                True,
+                f"Biopsy CD38+ cell density was {format_value(m.value, (HUI_CUTOFF,))}/mm², "
+                f"{'at or above' if above else 'below'} 93/mm². In 67 patients with biopsy-proven chronic "
+                "active ABMR (Hui et al. 2025; cohort median 89/mm²), ≥93/mm² was associated with graft "
+                "loss (sensitivity 92.9 %, specificity 66.0 %; adjusted HR 1.96, 1.03-3.72).",
+                ("hui_2025",),
+                m,
+                tags=("V-abs", "X"),
+                thresholds=(Threshold("Hui 2025", HUI_CUTOFF, "cells_per_mm2", ">=", "hui_2025"),),
+                caveats=("Tissue immunohistochemistry, not blood flow cytometry.",),
             )
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from cd38.contexts._rules import BuiltinContext, companion, find, refuse
+from cd38.contexts._rules import BuiltinContext, companion, first_or_refuse, measured, refuse
 from cd38.contexts.api import Applicability, ContextOutput
 from cd38.contexts.citations import cite
 from cd38.interpretation import Finding
@@ -59,19 +59,17 @@ class LymphomaMyelomaContext(BuiltinContext):
         return out
 
     def _dlbcl(self, measurements: Sequence[Measurement], out: ContextOutput) -> None:
-        ms = find(measurements, "tumor_cd38pos")
-        if not ms:
-            out.refusals.append(
-                refuse(
-                    _DLBCL,
-                    "missing_input",
-                    "No CD38 result on DLBCL tumour cells (population "
-                    "'tumor_cd38pos' with the lab's lab_call) was given.",
-                    "dlbcl_2021",
-                )
-            )
+        m = first_or_refuse(
+            measurements,
+            ("tumor_cd38pos",),
+            out,
+            _DLBCL,
+            "No CD38 result on DLBCL tumour cells (population 'tumor_cd38pos' with the lab's lab_call) "
+            "was given.",
+            "dlbcl_2021",
+        )
+        if m is None:
             return
-        m = ms[0]
         if m.lab_call is None:
             out.refusals.append(
                 refuse(
@@ -85,23 +83,16 @@ class LymphomaMyelomaContext(BuiltinContext):
             )
             return
         out.findings.append(
-            Finding(
+            measured(
                 _DLBCL,
                 f"lab_call_{m.lab_call}",
                 f"The lab called CD38 on tumour cells {m.lab_call.upper()}. In a 137-patient DLBCL cohort "
-                "(2021), a "
-                "cut-off derived by classification tree separated CD38-HIGH (n=37) from LOW (n=100); HIGH "
-                "was associated "
-                "with shorter progression-free survival (4-year PFS 31.6 % vs 60.7 %; adjusted HR 2.15 for "
-                "PFS, 2.54 "
-                "for OS).",
-                cite("dlbcl_2021"),
-                ("V-abs",),
-                m.value,
-                (),
-                ("The cohort's numeric cut-off is unknown; the call is the reporting lab's.",),
-                (m,),
-                True,
+                "(2021), a cut-off derived by classification tree separated CD38-HIGH (n=37) from LOW "
+                "(n=100); HIGH was associated with shorter progression-free survival (4-year PFS 31.6 % vs "
+                "60.7 %; adjusted HR 2.15 for PFS, 2.54 for OS).",
+                ("dlbcl_2021",),
+                m,
+                caveats=("The cohort's numeric cut-off is unknown; the call is the reporting lab's.",),
             )
         )
 
@@ -135,8 +126,9 @@ class LymphomaMyelomaContext(BuiltinContext):
                 refuse(_MRD, "missing_input", "No MRD status (mrd_status) was given.", "munshi_2020")
             )
             return
-        caveats = []
+        caveats, keys = [], ["munshi_2020", "munshi_2017"]
         if subject.therapies_of("anti_cd38", months=6):
+            keys.append("ash_image_bank_2023")
             caveats.append(
                 "Anti-CD38 therapy is recorded: persistent CD38-negative myeloma was missed when gating "
                 "only on CD38+ CD138+ (ASH Image Bank 2023); MRD needs CD38-independent gating."
@@ -146,12 +138,10 @@ class LymphomaMyelomaContext(BuiltinContext):
                 _MRD,
                 f"mrd_{subject.mrd_status}",
                 f"MRD status: {subject.mrd_status}. In a meta-analysis of 44 studies (8 098 patients, Munshi "
-                "2020), MRD "
-                "negativity was associated with longer progression-free survival (HR 0.33) and overall "
-                "survival "
-                "(HR 0.45) than MRD positivity; an earlier meta-analysis gave HR 0.41 and 0.57 (Munshi "
-                "2017).",
-                cite("munshi_2020", "munshi_2017"),
+                "2020), MRD negativity was associated with longer progression-free survival (HR 0.33) and "
+                "overall survival (HR 0.45) than MRD positivity; an earlier meta-analysis gave HR 0.41 and "
+                "0.57 (Munshi 2017).",
+                cite(*keys),
                 ("V-abs",),
                 None,
                 (),

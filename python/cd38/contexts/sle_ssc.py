@@ -11,12 +11,15 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from cd38.contexts._rules import (
+    BRIGHT_GATES,
+    POSITION_PHRASES,
     BuiltinContext,
     anti_cd20_exposed,
     anti_cd20_relabel,
     find,
     lab_position,
     lab_thresholds,
+    measured,
     refuse,
     require_gate,
 )
@@ -33,14 +36,6 @@ _PB = "sle_ssc.plasmablast_level"
 _CD38 = "sle_ssc.cd38_level"
 _SSC = "sle_ssc.ssc_cd38_context"
 _CM313 = "sle_ssc.cm313_trial"
-_WORD = {
-    "below_band": "below the reference band",
-    "within_band": "within the reference band",
-    "above_band": "above the reference band",
-    "below_lab_range": "below the lab's interval",
-    "within_lab_range": "within the lab's interval",
-    "above_lab_range": "above the lab's interval",
-}
 
 
 class SLESScContext(BuiltinContext):
@@ -81,7 +76,7 @@ class SLESScContext(BuiltinContext):
             r = require_gate(
                 _PB,
                 m,
-                ("bright", "multi_epitope", "cd38_independent"),
+                BRIGHT_GATES,
                 "Plasmablasts are CD38-bright; a gate just above the negative control also captures "
                 "switched memory and activated cells.",
             )
@@ -91,15 +86,16 @@ class SLESScContext(BuiltinContext):
             bands = band_uses(m, subject.age_years)
             out.reference_bands += bands
             pos = lab_position(m) or next((b.position for b in bands if b.position), None)
-            out.findings.append(self._plasmablast(m, pos, subject))
+            cuts = m.lab_range or next(((b.low, b.high) for b in bands if b.position), ())
+            out.findings.append(self._plasmablast(m, pos, cuts, subject))
         if subject.has_diagnosis("ssc"):
             out.findings.append(
                 Finding(
                     _SSC,
                     "literature_context",
                     "In 46 patients with systemic sclerosis vs 32 controls (Agarbati 2022), CD38 was higher "
-                    "on blood "
-                    "plasmablasts/plasma cells and CD3+ CD38+ T cells were more frequent; no cut-off exists.",
+                    "on blood plasmablasts/plasma cells and CD3+ CD38+ T cells were more frequent; no "
+                    "cut-off was given.",
                     cite("agarbati_2022"),
                     ("V-abs",),
                 )
@@ -110,42 +106,42 @@ class SLESScContext(BuiltinContext):
                     _CM313,
                     "informational",
                     "CM313 (anti-CD38) in SLE, phase Ib/IIa (NCT05465707): 40 patients in four dose cohorts "
-                    "(2, 4, 8, 16 "
-                    "mg/kg) randomized 4:1 against placebo; SRI-4 response at day 57 was 62.5 % (8 mg/kg) "
-                    "and 71.4 % "
-                    "(16 mg/kg) vs 37.5 % with placebo, with more infections at 8 and 16 mg/kg (Zhao 2025). "
-                    "Informational only; CD38 results are masked during anti-CD38 therapy.",
+                    "(2, 4, 8, 16 mg/kg) randomized 4:1 against placebo; SRI-4 response at day 57 was "
+                    "62.5 % (8 mg/kg) and 71.4 % (16 mg/kg) vs 37.5 % with placebo, with more infections "
+                    "at 8 and 16 mg/kg (Zhao 2025). Informational only; CD38 results are masked during "
+                    "anti-CD38 therapy.",
                     cite("zhao_2025_cm313"),
                     ("V-abs", "X"),
                 )
             )
         return out
 
-    def _plasmablast(self, m: Measurement, pos: str | None, subject: Subject) -> Finding:
-        where = _WORD.get(pos or "", "not placed against a band (none for this subset, unit and age)")
+    def _plasmablast(
+        self, m: Measurement, pos: str | None, cuts: tuple[float, ...], subject: Subject
+    ) -> Finding:
+        where = POSITION_PHRASES.get(
+            pos or "", "not placed against a band (none for this subset, unit and age)"
+        )
         sle = (
             " In SLE cohorts, HLA-DRhi CD27++ CD20- CD19dim plasmablasts were associated with disease "
-            "activity "
-            "and anti-dsDNA (Jacobi 2010, n=25), while CD38 levels did not correlate with SLEDAI-2K (Burns "
-            "2021, "
-            "n=56); this result is a level to follow as a trend, not an activity score."
+            "activity and anti-dsDNA (Jacobi 2010, n=25), while CD38 levels did not correlate with "
+            "SLEDAI-2K (Burns 2021, n=56); this result is a level to follow as a trend, not an activity "
+            "score."
             if subject.has_diagnosis("sle")
             else ""
         )
-        category, relabel = anti_cd20_relabel(m, pos or "no_band", anti_cd20_exposed(subject))
-        return Finding(
+        relabel = anti_cd20_relabel(m, pos or "no_band", anti_cd20_exposed(subject))
+        return measured(
             _PB,
-            category,
-            f"Plasmablast-enriched (IgM-negative, CD38-bright) cells: {m.describe()}, {where}.{sle}"
-            + (f" {relabel}" if relabel else ""),
-            cite("jacobi_2010", "burns_2021", "caraux_2010", *(("roll_2006",) if relabel else ())),
-            ("V-abs", "X"),
-            m.value,
-            lab_thresholds(m),
-            (
+            relabel.category,
+            f"Plasmablast-enriched (IgM-negative, CD38-bright) cells: {m.describe(cuts)}, {where}.{sle}"
+            f"{relabel.suffix}",
+            ("jacobi_2010", "burns_2021", "caraux_2010", *relabel.keys),
+            m,
+            tags=("V-abs", "X"),
+            thresholds=lab_thresholds(m),
+            caveats=(
                 "IgA+ plasmablasts predominate at steady state (Caraux 2010).",
                 "Recent vaccination or infection raises plasmablasts transiently.",
             ),
-            (m,),
-            True,
         )

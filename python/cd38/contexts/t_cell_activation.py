@@ -9,11 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from cd38.contexts._rules import BuiltinContext, find, refuse, require_gate, require_parent, require_unit
+from cd38.contexts._rules import (
+    BRIGHT_GATES,
+    BuiltinContext,
+    check_input,
+    find,
+    first_or_refuse,
+    measured,
+    refuse,
+    require_unit,
+)
 from cd38.contexts.api import Applicability, ContextOutput
 from cd38.contexts.citations import cite
 from cd38.interpretation import Finding, Threshold
-from cd38.measurement import Measurement
+from cd38.measurement import Measurement, format_value
 from cd38.subject import Subject
 
 __all__ = ["TCellActivationContext", "abc_band"]
@@ -100,28 +109,25 @@ class TCellActivationContext(BuiltinContext):
         for m in abc[:1]:
             out.findings.append(self._abc(m))
         for m in pct[:1]:
-            r = require_unit(_PCT, m, ("percent_of_parent",)) or require_parent(
-                _PCT, m, ("cd8_t_cells",), "the cohort measured % CD38+ of CD8+ T cells.", "giorgi_1993"
+            r = check_input(
+                _PCT,
+                m,
+                units=("percent_of_parent",),
+                parents=(("cd8_t_cells",), "the cohort measured % CD38+ of CD8+ T cells.", "giorgi_1993"),
             )
             if r is not None:
                 out.refusals.append(r)
                 continue
             out.findings.append(
-                Finding(
+                measured(
                     _PCT,
                     "no_cutoff_context",
                     f"CD38+ CD8+ T cells: {m.describe()}. In an untreated-era cohort (n=98, 6 years; "
-                    "Giorgi/Liu 1993), "
-                    "the % CD38+ of CD8+ T cells was associated with prognosis beyond the CD4 count (it "
-                    "added prognostic "
-                    "value after adjusting for CD4); no cut-off was given.",
-                    cite("giorgi_1993"),
-                    ("V-abs",),
-                    m.value,
-                    (),
-                    (_HISTORICAL, "Interpret with the CD4 count."),
-                    (m,),
-                    True,
+                    "Giorgi/Liu 1993), the % CD38+ of CD8+ T cells added prognostic value after adjusting "
+                    "for the CD4 count; no cut-off was given.",
+                    ("giorgi_1993",),
+                    m,
+                    caveats=(_HISTORICAL, "Interpret with the CD4 count."),
                 )
             )
 
@@ -133,70 +139,57 @@ class TCellActivationContext(BuiltinContext):
             if rr is None
             else f"a relative risk of {rr:g} for AIDS within 3 years against the <2470 reference band"
         )
-        return Finding(
+        value = format_value(m.value, (2470.0, 3900.0, 7250.0))
+        return measured(
             _ABC,
             cat,
-            f"CD38 on CD8+ T cells: {m.value:g} molecules per cell (ABC), band {_LABEL[cat]}. Historical "
-            "prognostic "
-            f"association: in a pre-HAART cohort (Liu et al. 1997), this band was associated with {risk}.",
-            cite("liu_1997"),
-            ("V-abs",),
-            m.value,
-            (
+            f"CD38 on CD8+ T cells: {value} molecules per cell (ABC), band {_LABEL[cat]}. Historical "
+            f"prognostic association: in a pre-HAART cohort (Liu et al. 1997), this band was associated "
+            f"with {risk}.",
+            ("liu_1997",),
+            m,
+            thresholds=(
                 Threshold("Liu 1997", 2470.0, "abc", ">=", "liu_1997"),
                 Threshold("Liu 1997", 3900.0, "abc", ">=", "liu_1997"),
                 Threshold("Liu 1997", 7250.0, "abc", ">", "liu_1997"),
             ),
-            (
+            caveats=(
                 _HISTORICAL,
                 "ABC bands need a calibrated quantitative assay (QuantiBRITE-type); % positive or MFI "
                 "cannot be converted to them.",
             ),
-            (m,),
-            True,
         )
 
     def _covid(self, measurements: Sequence[Measurement], out: ContextOutput) -> None:
-        ms = find(measurements, "cd8_hladr_cd38hi")
-        if not ms:
-            out.refusals.append(
-                refuse(
-                    _COVID,
-                    "missing_input",
-                    "No % HLA-DR+ CD38hi of CD8+ T cells (population 'cd8_hladr_cd38hi') was given.",
-                    "du_2021",
-                )
-            )
+        m = first_or_refuse(
+            measurements,
+            ("cd8_hladr_cd38hi",),
+            out,
+            _COVID,
+            "No % HLA-DR+ CD38hi of CD8+ T cells (population 'cd8_hladr_cd38hi') was given.",
+            "du_2021",
+        )
+        if m is None:
             return
-        m = ms[0]
-        r = (
-            require_unit(_COVID, m, ("percent_of_parent",))
-            or require_parent(
-                _COVID, m, ("cd8_t_cells",), "the cohort measured % of CD8+ T cells.", "du_2021"
-            )
-            or require_gate(
-                _COVID,
-                m,
-                ("bright", "multi_epitope", "cd38_independent"),
-                "The cohort's association was with CD38hi (not CD38dim) cells.",
-            )
+        r = check_input(
+            _COVID,
+            m,
+            units=("percent_of_parent",),
+            parents=(("cd8_t_cells",), "the cohort measured % of CD8+ T cells.", "du_2021"),
+            gate=(BRIGHT_GATES, "The cohort's association was with CD38hi (not CD38dim) cells."),
         )
         if r is not None:
             out.refusals.append(r)
             return
         out.findings.append(
-            Finding(
+            measured(
                 _COVID,
                 "no_cutoff_context",
                 f"HLA-DR+ CD38hi CD8+ T cells: {m.describe()}. In a COVID-19 cohort (n=42, Du 2021), "
-                "persistent HLA-DR+ "
-                "CD38hi (not CD38dim) CD8+ T cells were associated with severity; no cut-off was given.",
-                cite("du_2021"),
-                ("V-abs",),
-                m.value,
-                (),
-                ("A single value cannot show persistence; follow the trend.",),
-                (m,),
-                True,
+                "persistent HLA-DR+ CD38hi (not CD38dim) CD8+ T cells were associated with severity; no "
+                "cut-off was given.",
+                ("du_2021",),
+                m,
+                caveats=("A single value cannot show persistence; follow the trend.",),
             )
         )

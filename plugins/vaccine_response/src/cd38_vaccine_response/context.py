@@ -3,7 +3,7 @@
 In the cited cohorts, antigen-specific antibody-secreting cells in blood peaked
 5-8 days after vaccination (primed responders day 7, primary responses day 10),
 a CD27++ CD20- CD19dim subset appeared 6-8 days after tetanus/diphtheria
-vaccination, and plasmablasts were low again by day 11. This context places a
+vaccination, and the response was low again by day 11. This context places a
 sample in that timeline so a raised plasmablast value can be read as the
 expected surge rather than a change in disease. It never diagnoses.
 """
@@ -12,33 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cd38.contexts import API_VERSION, Applicability, Citation, ContextOutput
+from cd38.contexts import API_VERSION, Applicability, Citation, ContextOutput, cite
 from cd38.interpretation import Finding, Refusal, Threshold
-from cd38.measurement import Measurement
+from cd38.measurement import Measurement, format_value
 from cd38.subject import Subject
 
 __all__ = ["CITATIONS", "VaccineResponseContext", "window_of"]
 
-# Sources exactly as cd38's evidence tables give them (CLINICAL.md section 4); nothing guessed.
-CITATIONS = (
-    Citation("halliley_2010", "Vaccine", 2010, authors="Halliley et al.", reference="Vaccine 2010;28:3582"),
-    Citation(
-        "blanchard_rohner_2009",
-        "Blood",
-        2009,
-        authors="Blanchard-Rohner et al.",
-        reference="Blood 2009;114:4998",
-    ),
-    Citation(
-        "jacobi_2010",
-        "Annals of the Rheumatic Diseases",
-        2010,
-        authors="Jacobi et al.",
-        reference="Ann Rheum Dis 2010;69:305",
-    ),
-    Citation("vaccine_1994", "Vaccine", 1994, note="Plasmablast peak at day 7-8, low by day 11."),
-)
-_BY_KEY = {c.key: c for c in CITATIONS}
+# The sources of cd38's own confounder table (CLINICAL.md section 4), taken from cd38's
+# citation registry so that both always say the same thing.
+_KEYS = ("halliley_2010", "blanchard_rohner_2009", "jacobi_2010", "vaccine_1994")
+CITATIONS: tuple[Citation, ...] = cite(*_KEYS)
 
 WINDOWS = (  # (category, first day, last day), days after vaccination, both inclusive
     ("days_0_to_4", 0, 4),
@@ -55,12 +39,12 @@ _STATEMENTS = {
         "raised plasmablast value here was the expected response there."
     ),
     "days_9_to_14": (
-        "after the 5-8 day peak; in the cited cohorts plasmablasts were low again by day 11 (primary "
+        "after the 5-8 day peak; in the cited cohorts the response was low again by day 11 (primary "
         "responses peaked later, about day 10)."
     ),
     "beyond_14_days": (
-        "more than 14 days later; the cited surge was over by then, so vaccination no longer "
-        "explains a raised plasmablast value."
+        "more than 14 days later; in the cited cohorts the surge was over by then, so it does not "
+        "account for a raised plasmablast value."
     ),
 }
 PLASMABLASTS = ("cd38pos_igmneg", "plasmablasts")
@@ -115,13 +99,12 @@ class VaccineResponseContext:
             return out
         days = (subject.collection_date - subject.vaccination_date).days
         category = window_of(days)
-        keys = ("halliley_2010", "blanchard_rohner_2009", "jacobi_2010", "vaccine_1994")
         out.findings.append(
             Finding(
                 DAYS,
                 category,
                 f"Blood was drawn {days} days after vaccination, {_STATEMENTS[category]}",
-                tuple(_BY_KEY[k] for k in keys),
+                CITATIONS,
                 ("V-abs",),
                 float(days),
                 (
@@ -131,8 +114,7 @@ class VaccineResponseContext:
                 ),
                 (
                     "Antigen-specific antibody-secreting cells were measured in the cohorts; a total "
-                    "plasmablast gate "
-                    "also holds cells unrelated to the vaccine.",
+                    "plasmablast gate also holds cells unrelated to the vaccine.",
                 ),
             )
         )
@@ -152,7 +134,7 @@ class VaccineResponseContext:
                 if m.value > hi
                 else "within_lab_range"
             )
-            where = f"{cat.split('_')[0]} the lab's interval ({lo:g}-{hi:g})"
+            where = f"{cat.split('_')[0]} the lab's interval ({format_value(lo)}-{format_value(hi)})"
         expected = (
             " In the cited cohorts, a surge at this time after vaccination was expected."
             if window == "days_5_to_8" and cat == "above_lab_range"
@@ -161,8 +143,9 @@ class VaccineResponseContext:
         return Finding(
             LEVEL,
             cat,
-            f"Plasmablast-enriched cells: {m.describe()}, {where}, {days} days after vaccination." + expected,
-            (_BY_KEY["halliley_2010"], _BY_KEY["vaccine_1994"]),
+            f"Plasmablast-enriched cells: {m.describe(m.lab_range or ())}, {where}, {days} days after "
+            f"vaccination.{expected}",
+            cite("halliley_2010", "vaccine_1994"),
             ("V-abs",),
             m.value,
             inputs=(m,),
