@@ -38,3 +38,6 @@ def load_xml(source: str | bytes | os.PathLike[str] | ET.Element) -> ET.Element:
         return ET.fromstring(data)
     except ET.ParseError as e:
         raise GatingMLError(f"{label}: malformed XML ({e})") from None
+    except (LookupError, ValueError) as e:
+        # An XML declaration naming an unknown, non-text or multi-byte encoding.
+        raise GatingMLError(f"{label}: unusable XML encoding ({e})") from None

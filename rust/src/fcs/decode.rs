@@ -110,19 +110,19 @@ fn slots(
 #[inline(always)]
 fn read_uint(b: &[u8], order: &ByteOrder) -> u64 {
     match order {
-        ByteOrder::Little => match b.len() {
-            1 => b[0] as u64,
-            2 => u16::from_le_bytes([b[0], b[1]]) as u64,
-            4 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64,
+        ByteOrder::Little => match *b {
+            [x] => x as u64,
+            [x, y] => u16::from_le_bytes([x, y]) as u64,
+            [x, y, z, w] => u32::from_le_bytes([x, y, z, w]) as u64,
             _ => b
                 .iter()
                 .enumerate()
                 .fold(0u64, |v, (i, &x)| v | (x as u64) << (8 * i)),
         },
-        ByteOrder::Big => match b.len() {
-            1 => b[0] as u64,
-            2 => u16::from_be_bytes([b[0], b[1]]) as u64,
-            4 => u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as u64,
+        ByteOrder::Big => match *b {
+            [x] => x as u64,
+            [x, y] => u16::from_be_bytes([x, y]) as u64,
+            [x, y, z, w] => u32::from_be_bytes([x, y, z, w]) as u64,
             _ => b.iter().fold(0u64, |v, &x| (v << 8) | x as u64),
         },
         ByteOrder::Mixed(p) => b
@@ -134,8 +134,12 @@ fn read_uint(b: &[u8], order: &ByteOrder) -> u64 {
 
 #[inline(always)]
 fn read_binary(row: &[u8], s: &Slot, order: &ByteOrder) -> f64 {
+    // The slot table is built from the same widths as the row size, so this
+    // never misses; a miss would be a bug, shown as NaN rather than a panic.
     let start = s.offset as usize;
-    let b = &row[start..start + s.width as usize];
+    let Some(b) = row.get(start..start.saturating_add(s.width as usize)) else {
+        return f64::NAN;
+    };
     match s.kind {
         ValueKind::Uint => (read_uint(b, order) & s.mask) as f64,
         ValueKind::F32 => f32::from_bits(read_uint(b, order) as u32) as f64,
@@ -150,7 +154,8 @@ fn read_bits(data: &[u8], pos: u64, bits: u32) -> u64 {
     let mut v = 0u64;
     for k in 0..bits as u64 {
         let p = pos + k;
-        let byte = data[(p / 8) as usize];
+        // The DATA plan sized `data` for every row; out of range reads as 0.
+        let byte = data.get((p / 8) as usize).copied().unwrap_or(0);
         let bit = (byte >> (7 - (p % 8))) & 1;
         v = (v << 1) | bit as u64;
     }
@@ -250,7 +255,10 @@ fn decode_bytes<T: Out>(
 fn decode_f32_rows<T: Out>(o: &mut [T], d: &[u8], slots: &[Slot], big: bool) {
     let p = slots.len();
     let read = |b: &[u8]| {
-        let bytes = [b[0], b[1], b[2], b[3]];
+        let bytes = match *b {
+            [a, b, c, d] => [a, b, c, d],
+            _ => [0; 4],
+        };
         if big {
             f32::from_be_bytes(bytes)
         } else {
@@ -317,8 +325,10 @@ fn decode_ascii_fixed(
     for (r, row) in data.chunks_exact(row_bytes).take(n_events).enumerate() {
         for s in slots {
             let a = s.offset as usize;
-            let field = &row[a..a + s.width as usize];
             let at = data_start + (r * row_bytes + a) as u64;
+            let field = row
+                .get(a..a.saturating_add(s.width as usize))
+                .ok_or_else(|| Error::fcs_at(at, "ASCII field outside its row"))?;
             out.push(s.scale.apply(parse_ascii_value(field, at)?));
         }
     }
@@ -332,14 +342,20 @@ fn decode_ascii_delimited(
     slots: &[Slot],
 ) -> Result<Vec<f64>> {
     let p = slots.len();
-    let want = n_events * p;
-    let mut out = Vec::with_capacity(want);
+    let want = n_events
+        .checked_mul(p)
+        .ok_or_else(|| Error::fcs_kw("$TOT", "event count × parameters overflows"))?;
+    // Each value takes at least one byte, so DATA's size bounds the allocation.
+    let mut out = Vec::with_capacity(want.min(data.len()));
     let is_sep = |b: u8| b == b' ' || b == b'\t' || b == b',' || b == b'\r' || b == b'\n';
     let mut i = 0usize;
+    let run = |from: usize, sep: bool| {
+        data.get(from..).map_or(0, |rest| {
+            rest.iter().take_while(|&&b| is_sep(b) == sep).count()
+        })
+    };
     while out.len() < want {
-        while i < data.len() && is_sep(data[i]) {
-            i += 1;
-        }
+        i += run(i, true);
         if i >= data.len() {
             return Err(Error::fcs_at(
                 data_start + i as u64,
@@ -350,14 +366,15 @@ fn decode_ascii_delimited(
             ));
         }
         let start = i;
-        while i < data.len() && !is_sep(data[i]) {
-            i += 1;
-        }
-        let s = &slots[out.len() % p];
-        out.push(s.scale.apply(parse_ascii_value(
-            &data[start..i],
-            data_start + start as u64,
-        )?));
+        i += run(i, false);
+        let s = slots
+            .get(out.len() % p.max(1))
+            .ok_or_else(|| Error::fcs_kw("$PAR", "no parameters"))?;
+        let field = data.get(start..i).unwrap_or_default();
+        out.push(
+            s.scale
+                .apply(parse_ascii_value(field, data_start + start as u64)?),
+        );
     }
     Ok(out)
 }

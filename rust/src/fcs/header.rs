@@ -29,11 +29,11 @@ pub fn parse_header(buf: &[u8], base: usize) -> Result<Header> {
             ),
         )
     })?;
-    let version = &head[..6];
-    let ok_version = version.starts_with(b"FCS")
-        && version[3].is_ascii_digit()
-        && version[4] == b'.'
-        && version[5].is_ascii_digit();
+    let version = head.get(..6).unwrap_or_default();
+    let ok_version = matches!(
+        *version,
+        [b'F', b'C', b'S', major, b'.', minor] if major.is_ascii_digit() && minor.is_ascii_digit()
+    );
     if !ok_version {
         return Err(Error::fcs_at(
             base as u64,
@@ -47,7 +47,9 @@ pub fn parse_header(buf: &[u8], base: usize) -> Result<Header> {
     let mut fields = [0u64; 6];
     for (i, field) in fields.iter_mut().enumerate() {
         let start = 10 + 8 * i;
-        let raw = &head[start..start + 8];
+        let raw = head
+            .get(start..start + 8)
+            .ok_or_else(|| Error::fcs_at((base + start) as u64, "HEADER is cut short"))?;
         *field = parse_offset_field(raw).ok_or_else(|| {
             Error::fcs_at(
                 (base + start) as u64,
@@ -104,6 +106,7 @@ pub fn format_header(version: &str, text: (u64, u64), data: (u64, u64)) -> Vec<u
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -58,10 +58,14 @@ impl ByteOrder {
         // Must be a permutation of 1..=n.
         let mut seen = [false; 8];
         for &p in &parts {
-            if p == 0 || p as usize > n || seen[p as usize - 1] {
-                return None;
+            let slot = (p as usize)
+                .checked_sub(1)
+                .filter(|&i| i < n)
+                .and_then(|i| seen.get_mut(i));
+            match slot {
+                Some(s) if !*s => *s = true,
+                _ => return None,
             }
-            seen[p as usize - 1] = true;
         }
         if parts.iter().enumerate().all(|(i, &p)| p as usize == i + 1) {
             Some(ByteOrder::Little)
@@ -369,28 +373,35 @@ fn channel_scale(
     }
 }
 
+/// Rename repeated channel names to `name_2`, `name_3`, ... In linear time:
+/// a hostile file can declare thousands of parameters with one name.
 fn dedupe_names(chans: &mut [Channel], ctx: &mut Ctx) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    for i in 0..chans.len() {
-        let name = chans[i].name.clone();
-        if seen.insert(name.clone()) {
+    use std::collections::{HashMap, HashSet};
+    // Every name as declared, so a rename never takes a later channel's name.
+    let declared: HashSet<String> = chans.iter().map(|c| c.name.clone()).collect();
+    let mut taken: HashSet<String> = HashSet::with_capacity(chans.len());
+    let mut next_suffix: HashMap<String, u64> = HashMap::new();
+    for (i, chan) in chans.iter_mut().enumerate() {
+        if taken.insert(chan.name.clone()) {
             continue;
         }
-        let mut k = 2;
-        let mut candidate = format!("{name}_{k}");
-        while seen.contains(&candidate) || chans.iter().any(|c| c.name == candidate) {
-            k += 1;
-            candidate = format!("{name}_{k}");
+        let k = next_suffix.entry(chan.name.clone()).or_insert(2);
+        let mut candidate = format!("{}_{k}", chan.name);
+        while taken.contains(&candidate) || declared.contains(&candidate) {
+            *k = k.saturating_add(1);
+            candidate = format!("{}_{k}", chan.name);
         }
+        *k = k.saturating_add(1);
         ctx.repair(
             "duplicate_channel_name",
             format!(
-                "channel name {name:?} is used more than once; renamed parameter {} to {candidate:?}",
+                "channel name {:?} is used more than once; renamed parameter {} to {candidate:?}",
+                chan.name,
                 i + 1
             ),
         )?;
-        seen.insert(candidate.clone());
-        chans[i].name = candidate;
+        taken.insert(candidate.clone());
+        chan.name = candidate;
     }
     Ok(())
 }

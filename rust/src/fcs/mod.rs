@@ -1,10 +1,20 @@
 //! FCS 2.0, 3.0, 3.1 and 3.2: reading (tolerant, with a repair report) and writing.
+//!
+//! The reader takes hostile bytes: no indexing or slicing that could panic on
+//! input-derived values (`.get()` and slice patterns instead), and arithmetic on
+//! declared sizes and offsets is checked or saturating. The fuzz target in
+//! `fuzz/` holds it to that.
+#![deny(clippy::indexing_slicing)]
 
 pub mod decode;
 pub mod header;
 pub mod layout;
 pub mod text;
 pub mod write;
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod hostile_tests;
 
 use std::path::Path;
 
@@ -187,7 +197,7 @@ fn parse_text(
     let (ts, te) = header.text;
     if ts < header::HEADER_LEN as u64 || te <= ts {
         return Err(Error::fcs_at(
-            base + 10,
+            base.saturating_add(10),
             format!("HEADER gives an impossible TEXT segment ({ts}..{te})"),
         ));
     }
@@ -210,11 +220,12 @@ fn parse_text(
     }
     let mut seg = segment_bytes(buf, start, end)
         .ok_or_else(|| Error::fcs_at(start, "TEXT segment cannot be read"))?;
-    let delim = seg[0];
+    let Some(&delim) = seg.first() else {
+        return Err(Error::fcs_at(start, "TEXT segment is empty"));
+    };
     // A TEXT end offset one byte too far shows as a non-delimiter after a delimiter.
-    if seg.len() > 2 && seg[seg.len() - 1] != delim && seg[seg.len() - 2] == delim {
-        let doubled = seg.len() > 3 && seg[seg.len() - 3] == delim;
-        if !doubled {
+    if let [.., third, second, last] = *seg {
+        if last != delim && second == delim && (seg.len() == 3 || third != delim) {
             ctx.repair(
                 "text_end_off_by_one",
                 format!(
@@ -222,7 +233,7 @@ fn parse_text(
                     end - 1
                 ),
             )?;
-            seg = &seg[..seg.len() - 1];
+            seg = seg.split_last().map_or(seg, |(_, rest)| rest);
         }
     }
     let mut repairs = Vec::new();
@@ -348,7 +359,7 @@ fn plan_data(
             });
         }
         return Err(Error::fcs_at(
-            base + 26,
+            base.saturating_add(26),
             "neither HEADER nor $BEGINDATA/$ENDDATA give the DATA segment",
         ));
     }
@@ -372,18 +383,30 @@ fn plan_data(
             last_err = format!("{src} DATA segment ends ({end}) before it starts ({start})");
             continue;
         }
-        let declared = end - start + 1;
         if start >= file_len {
             last_err = format!(
                 "{src} DATA starts at byte {start}, past the end of the file ({file_len} bytes)"
             );
             continue;
         }
+        // `end` may be u64::MAX (a hostile $ENDDATA): the size is checked, never wrapped.
+        let declared = (end - start).saturating_add(1);
         let available = declared.min(file_len - start);
         // Work out the layout and the bytes it needs.
         let (layout, n_events, needed) = if all_ascii && delimited {
             let n =
                 tot.ok_or_else(|| Error::fcs_kw("$TOT", "required for delimited ASCII data"))?;
+            // Every value takes at least one byte: a larger $TOT is a lie, and
+            // believing it would size the output by the lie.
+            let values = n.saturating_mul(chans.len() as u64);
+            if values > available {
+                last_err = format!(
+                    "{src} DATA segment holds {available} bytes, too few for $TOT={n} × {} \
+                     delimited ASCII values",
+                    chans.len()
+                );
+                continue;
+            }
             (RowLayout::AsciiDelimited, n, 0)
         } else if rb == 0 {
             return Err(Error::fcs_kw("$PAR", "data set has no parameters"));
@@ -494,7 +517,18 @@ fn plan_data(
             n_events: n_usize,
         });
     }
-    Err(Error::fcs_at(base + 26, last_err))
+    if last_err.is_empty() {
+        // Every candidate was a backwards segment ignored because $TOT is 0.
+        return Ok(DataPlan {
+            start: base,
+            len: 0,
+            layout: RowLayout::Bytes {
+                row_bytes: rb as usize,
+            },
+            n_events: 0,
+        });
+    }
+    Err(Error::fcs_at(base.saturating_add(26), last_err))
 }
 
 /// Pages a memory-mapped DATA segment in ahead of decoding and out behind it.
@@ -682,10 +716,25 @@ fn parse_dataset_paged(
 pub fn dataset_offsets(buf: &[u8], strict: bool) -> Result<Vec<u64>> {
     let mut out = vec![0u64];
     let mut cur = 0u64;
+    // Data sets of a sound file do not overlap, so their TEXT segments add up
+    // to less than the file. A hostile chain of data sets whose TEXTs all span
+    // the rest of the file would make this loop quadratic: stop it early.
+    let budget = (buf.len() as u64).saturating_mul(2);
+    let mut text_bytes = 0u64;
     loop {
+        let cur_usize = usize::try_from(cur).map_err(|_| Error::fcs_at(cur, "offset too large"))?;
+        let (ts, te) = parse_header(buf, cur_usize)?.text;
+        let te = te.min((buf.len() as u64).saturating_sub(cur));
+        text_bytes = text_bytes.saturating_add(te.saturating_sub(ts));
+        if text_bytes > budget {
+            return Err(Error::fcs_kw(
+                "$NEXTDATA",
+                format!("the data set at byte {cur} overlaps the data sets before it"),
+            ));
+        }
         let ds = parse_dataset(buf, cur, strict, DataMode::Skip)?;
         match ds.next {
-            Some(n) if n > cur && (n as usize) < buf.len() => {
+            Some(n) if n > cur && n < buf.len() as u64 => {
                 out.push(n);
                 cur = n;
             }

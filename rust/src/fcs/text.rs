@@ -103,17 +103,15 @@ pub fn tokenize(seg: &[u8], origin: u64, repairs: &mut Vec<Repair>) -> Vec<(Vec<
         return pairs;
     };
     let mut i = 0usize;
-    let n = body.len();
     let mut key: Option<Vec<u8>> = None;
     let mut cur: Vec<u8> = Vec::new();
-    while i < n {
-        let b = body[i];
+    while let Some(&b) = body.get(i) {
         if b != delim {
             cur.push(b);
             i += 1;
             continue;
         }
-        let doubled = i + 1 < n && body[i + 1] == delim;
+        let doubled = body.get(i + 1) == Some(&delim);
         match (&key, doubled) {
             // Inside a value: an escaped delimiter.
             (Some(_), true) => {
@@ -196,6 +194,7 @@ pub fn escape(s: &str, delim: u8, out: &mut Vec<u8>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
