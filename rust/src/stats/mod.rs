@@ -11,7 +11,11 @@
 //! - min, max. Any NaN in a population's values makes every statistic but the
 //!   count NaN for that channel (as numpy's do); an empty population gives NaN.
 
+mod fused;
+pub(crate) mod rows;
 mod streaming;
+#[cfg(test)]
+mod tests_fast;
 
 use rayon::prelude::*;
 
@@ -96,6 +100,72 @@ pub(crate) fn key(x: f64) -> u64 {
         !b
     } else {
         b | (1 << 63)
+    }
+}
+
+/// A sample type with an order-preserving integer key of its own width: `f32`
+/// data is ordered and histogrammed on `u32` keys, never widened to `f64` first.
+pub trait OrderKey: Sample {
+    type Key: Copy + Ord + Send + Sync + Default + std::fmt::Debug;
+    /// Width of the key in bits.
+    const KEY_BITS: u32;
+    /// How many of the key's top bits the first histogram resolves.
+    const TOP_BITS: u32;
+    /// Order-preserving map onto an unsigned integer (the IEEE total order).
+    fn order_key(self) -> Self::Key;
+    /// Bits `shift .. shift + bits` of a key (bits <= 16).
+    fn digit(k: Self::Key, shift: u32, bits: u32) -> usize;
+    /// The value a key came from, as f64.
+    fn from_key(k: Self::Key) -> f64;
+    fn is_nan_value(self) -> bool;
+}
+
+impl OrderKey for f32 {
+    type Key = u32;
+    const KEY_BITS: u32 = 32;
+    // Sign, exponent and 4 mantissa bits: a bucket is 1/16 of a binade.
+    const TOP_BITS: u32 = 13;
+    #[inline(always)]
+    fn order_key(self) -> u32 {
+        let b = self.to_bits();
+        // Negative: flip every bit; positive: set the sign bit.
+        b ^ (((b as i32) >> 31) as u32 | (1 << 31))
+    }
+    #[inline(always)]
+    fn digit(k: u32, shift: u32, bits: u32) -> usize {
+        ((k >> shift) & ((1 << bits) - 1)) as usize
+    }
+    #[inline(always)]
+    fn from_key(k: u32) -> f64 {
+        let b = if k >> 31 == 1 { k ^ (1 << 31) } else { !k };
+        f32::from_bits(b) as f64
+    }
+    #[inline(always)]
+    fn is_nan_value(self) -> bool {
+        self.is_nan()
+    }
+}
+
+impl OrderKey for f64 {
+    type Key = u64;
+    const KEY_BITS: u32 = 64;
+    // Sign, exponent and 4 mantissa bits.
+    const TOP_BITS: u32 = 16;
+    #[inline(always)]
+    fn order_key(self) -> u64 {
+        key(self)
+    }
+    #[inline(always)]
+    fn digit(k: u64, shift: u32, bits: u32) -> usize {
+        ((k >> shift) & ((1 << bits) - 1)) as usize
+    }
+    #[inline(always)]
+    fn from_key(k: u64) -> f64 {
+        f64::from_bits(if k >> 63 == 1 { k ^ (1 << 63) } else { !k })
+    }
+    #[inline(always)]
+    fn is_nan_value(self) -> bool {
+        self.is_nan()
     }
 }
 
@@ -385,7 +455,7 @@ pub(crate) fn geomean_of(xs: impl Iterator<Item = f64>) -> f64 {
 /// index into the rows. Returns, per population, per column, `req.width()`
 /// values. Columns run in parallel, each summed in a fixed order, so results
 /// are identical on any thread count.
-pub fn compute<T: Sample>(
+pub fn compute<T: OrderKey>(
     values: &[T],
     p: usize,
     populations: &[Option<&[u32]>],
@@ -413,14 +483,37 @@ pub fn compute<T: Sample>(
         }
     }
     let q = Quantiles::of(req);
+    // Large populations stream over their rows, every column at a time; small
+    // ones (or MAD) gather each column.
+    let streams = |pop: &Option<&[u32]>| {
+        pop.map_or(n, |m| m.len()) >= RADIX_MIN && !req.stats.contains(&Stat::Mad)
+    };
+    let large: Vec<usize> = (0..populations.len())
+        .filter(|&i| streams(&populations[i]))
+        .collect();
+    // The order statistics of all large populations in two shared passes.
+    let mut ordered: Vec<Option<fused::Ordered>> = vec![None; populations.len()];
+    if !q.qs.is_empty() && !large.is_empty() {
+        let pops: Vec<Option<&[u32]>> = large.iter().map(|&i| populations[i]).collect();
+        let ranks: Vec<Vec<usize>> = pops
+            .iter()
+            .map(|pop| {
+                let m = pop.map_or(n, |m| m.len());
+                ranks_of(&quantile_bounds(m, &q.qs, q.median.then_some(0)))
+            })
+            .collect();
+        let got = fused::order_statistics(values, p, n, &pops, &ranks, columns);
+        for (&i, o) in large.iter().zip(got) {
+            ordered[i] = Some(o);
+        }
+    }
+    let mut workers = streaming::workers::<T>(columns.len());
     let out = populations
         .iter()
-        .map(|pop| {
-            let rows = pop.map_or(n, |m| m.len());
-            // Large populations stream over their rows once or twice for every
-            // column at a time; small ones (or MAD) gather each column.
-            let summaries = if rows >= RADIX_MIN && !req.stats.contains(&Stat::Mad) {
-                streaming::summaries(values, p, n, *pop, columns, req, &q)
+        .zip(ordered)
+        .map(|(pop, ordered)| {
+            let summaries = if streams(pop) {
+                streaming::summaries(&mut workers, values, p, n, *pop, columns, req, &q, ordered)
             } else {
                 columns
                     .par_iter()
