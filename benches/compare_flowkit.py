@@ -93,14 +93,26 @@ def worker_flowkit(path: str, gml: str) -> dict[str, object]:
     }
 
 
+def _data_offsets(path: str) -> tuple[int, int]:
+    """DATA's first and last byte: from HEADER, or from TEXT's $BEGINDATA/$ENDDATA
+    when HEADER holds zeros (files over 99,999,999 bytes)."""
+    with open(path, "rb") as f:
+        head = f.read(58)
+        begin, end = int(head[26:34]), int(head[34:42])
+        if begin:
+            return begin, end
+        t0, t1 = int(head[10:18]), int(head[18:26])
+        f.seek(t0)
+        text = f.read(t1 - t0 + 1)
+    parts = text[1:].split(text[:1])
+    kw = {parts[i].decode().upper(): parts[i + 1].decode() for i in range(0, len(parts) - 1, 2)}
+    return int(kw["$BEGINDATA"]), int(kw["$ENDDATA"])
+
+
 def worker_floor(path: str, gml: str) -> dict[str, object]:
     import numpy as np
 
-    with open(path, "rb") as f:
-        head = f.read(58)
-    begin, end = int(head[26:34]), int(head[34:42])
-    if begin == 0:  # offsets only in TEXT ($BEGINDATA); the generator writes them in HEADER
-        raise SystemExit("floor: HEADER has no DATA offsets")
+    begin, end = _data_offsets(path)
     base = _status("VmRSS")
     t = time.perf_counter()
     data = np.fromfile(path, dtype="<f4", offset=begin, count=(end - begin + 1) // 4)
@@ -125,10 +137,11 @@ def flowkit_python() -> Path:
 def run_worker(python: Path | str, who: str, path: Path, gml: Path) -> dict[str, object]:
     out = subprocess.run(
         [str(python), __file__, "--worker", who, str(path), str(gml)],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"{who} worker failed on {path}:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
