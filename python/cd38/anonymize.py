@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cd38 import _core
+from cd38._digest import sha256_file
 from cd38.errors import FCSError, InvalidArgumentError
 
 __all__ = ["AnonymizeResult", "anonymize", "subject_date_offset"]
@@ -369,11 +370,7 @@ def _layout_pairs(
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
+    return sha256_file(path)
 
 
 def _check_version(ds: _core.Dataset, src: Path) -> None:

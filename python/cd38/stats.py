@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from cd38 import _core
 from cd38._arrays import kernel_matrix
+from cd38._digest import sha256_file
 from cd38.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -156,14 +157,11 @@ def file_sha256(sample: Sample) -> str:
     cached = getattr(sample, "_sha256", None)
     if cached:
         return str(cached)
-    h = hashlib.sha256()
     if sample.path is not None:
-        with sample.path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                h.update(block)
-    elif isinstance(sample._source, bytes):
-        h.update(sample._source)
-    digest = h.hexdigest()
+        digest = sha256_file(sample.path)
+    else:
+        source = sample._source if isinstance(sample._source, bytes) else b""
+        digest = hashlib.sha256(source).hexdigest()
     sample._sha256 = digest
     return digest
 

@@ -3,13 +3,13 @@ worker or a Dask worker): it reads the file itself and returns only small tables
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cd38._digest import sha256_file
 from cd38.errors import Cd38Error
 
 if TYPE_CHECKING:
@@ -61,12 +61,8 @@ Outcome = Done | Skipped | Failed
 
 
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in 4 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
+    """SHA-256 of a file's bytes."""
+    return sha256_file(path)
 
 
 def process_file(spec: JobSpec, task: Task) -> Outcome:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import click
 
+from cd38._digest import sha256_file
 from cd38.cli._common import common_options, each_file, info
 
 __all__ = ["anonymize"]
@@ -20,11 +20,7 @@ _EXAMPLE = "cd38 anonymize raw/*.fcs --out shared/ --shift-days -37"
 def _digest_name(src: Path) -> str:
     """A name that says nothing about the patient but that the data owner can link
     back (it is the start of the input's SHA-256, also in the audit record)."""
-    h = hashlib.sha256()
-    with src.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16] + src.suffix
+    return sha256_file(src)[:16] + src.suffix
 
 
 def _shift(opts: dict[str, Any]) -> int | None:
