@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::fcs::Scale;
 
 /// Invert an n × n row-major matrix by Gauss–Jordan elimination with partial
 /// pivoting, in f64. A pivot that vanishes relative to the matrix's scale
@@ -69,6 +70,16 @@ pub fn invert(m: &[f64], n: usize) -> Result<Vec<f64>> {
 pub trait Sample: Copy + Send + Sync + Default {
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
+    /// The value with a channel's FCS scale applied exactly as the decoder
+    /// applies it (in f64, rounded to `Self`), so kernels reading the file's
+    /// own bytes see the same scale values as a decoded copy would hold.
+    #[inline(always)]
+    fn rescaled(self, s: Scale) -> Self {
+        match s {
+            Scale::Identity => self,
+            s => Self::from_f64(s.apply(self.to_f64())),
+        }
+    }
 }
 impl Sample for f32 {
     #[inline(always)]
