@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import blake3
 import polars as pl
 import pytest
 from test_batch_support import (
@@ -74,7 +75,8 @@ def test_layout_and_manifests(threaded: tuple[Any, Path], inputs: Inputs) -> Non
     docs = manifests(out)
     assert sorted(docs) == [f"{p.name}.json" for p in inputs.good]
     doc = docs["s00.fcs.json"]
-    assert doc["file_sha256"] == cd38.batch._work.file_sha256(inputs.good[0])
+    assert doc["file_blake3"] == cd38.batch._work.file_blake3(inputs.good[0])
+    assert doc["file_blake3"] == blake3.blake3(Path(inputs.good[0]).read_bytes()).hexdigest()
     assert doc["strategy_sha256"] == strategy().hash()
     assert doc["cd38_version"] == cd38.__version__
     assert doc["tables"] == ["counts", "stats"]
@@ -109,7 +111,7 @@ def test_resume_skips_done_files_and_retries_failed(inputs: Inputs, tmp_path: Pa
     cd38.synth.bcell_sample(folder / "s02.fcs", 20_000, seed=99, keep_labels=False)
     changed = cd38.batch.run(folder, strategy(), out=out, executor="threads", progress=False)
     assert changed.samples.filter(pl.col("status") == "done")["sample"].to_list() == ["s02.fcs"]
-    assert manifests(out)["s02.fcs.json"]["file_sha256"] == cd38.batch._work.file_sha256(folder / "s02.fcs")
+    assert manifests(out)["s02.fcs.json"]["file_blake3"] == cd38.batch._work.file_blake3(folder / "s02.fcs")
     # other statistics: another job, so everything is recomputed
     more = cd38.batch.run(folder, strategy(), out=out, stats=["median"], executor="threads", progress=False)
     assert more.n_done == 4

@@ -85,7 +85,7 @@ def test_above_negative_control_with_fmo_controls(tmp_path: Path) -> None:
     assert st.info["cd38_gate_definition"] == "above_negative_control"
     cut = st.info["thresholds"]["CD38"]
     assert cut["method"] == "control_percentile" and cut["parameters"]["percentile"] == 99.5
-    assert cut["source"] == str(ctl["CD38"].path) and len(cut["source_sha256"]) == 64
+    assert cut["source"] == str(ctl["CD38"].path) and len(cut["source_blake3"]) == 64
     _check_recovery(ss, st, "above_negative_control", frozenset({"transitional"}))
 
 

@@ -82,11 +82,11 @@ def test_report_is_self_contained(html: str) -> None:
 
 
 def test_report_sections(panel_result: cd38.GatingResult, html: str) -> None:
-    from cd38.stats import file_sha256
+    from cd38.stats import file_blake3
 
     for text in (
         "Sample and acquisition",
-        file_sha256(panel_result.sample),
+        file_blake3(panel_result.sample),
         "cd38 synth",  # $CYT
         "CD38 gate definition",
         "bright",

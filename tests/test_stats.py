@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import blake3
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -121,14 +122,12 @@ def test_result_stats_on_the_suite_sample() -> None:
         assert row["median"] == pytest.approx(np.median(x), rel=1e-12)
         assert row["p95"] == pytest.approx(np.percentile(x, 95), rel=1e-12)
         assert row["cv"] == pytest.approx(100 * np.std(x, ddof=1) / np.mean(x), rel=1e-9)
-    for col in ("sample", "file_sha256", "strategy_sha256", "cd38_version", "acquisition_date", "cytometer"):
+    for col in ("sample", "file_blake3", "strategy_sha256", "cd38_version", "acquisition_date", "cytometer"):
         assert col in df.columns
     defs = dict(zip(df["statistic"], df["definition"], strict=False))
     assert "linear interpolation" in defs["p95"] and "95" in defs["p95"]
     assert df["sample"][0] == "data1.fcs"
-    import hashlib
-
-    assert df["file_sha256"][0] == hashlib.sha256((DATA / "gatingml2" / "data1.fcs").read_bytes()).hexdigest()
+    assert df["file_blake3"][0] == blake3.blake3((DATA / "gatingml2" / "data1.fcs").read_bytes()).hexdigest()
     counts = r.counts_table(pct_of="ScaleRect1")
     row = counts.filter(counts["population"] == "ScalePar1").row(0, named=True)
     assert row["pct_of"] == pytest.approx(100.0 * r.count("ScalePar1") / r.count("ScaleRect1"))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+import blake3
 import numpy as np
 import pytest
 
@@ -32,7 +32,7 @@ def test_from_control_is_the_control_percentile(tmp_path: Path) -> None:
     assert t.value == pytest.approx(want, rel=1e-12)
     assert t.method == "control_percentile"
     assert t.parameters["percentile"] == 99.5
-    assert t.source_sha256 == hashlib.sha256((tmp_path / "fmo.fcs").read_bytes()).hexdigest()
+    assert t.source_blake3 == blake3.blake3((tmp_path / "fmo.fcs").read_bytes()).hexdigest()
     assert t.n_events == 20_000 and "Logicle" in (t.transform or "")
     # Compensation applies before the percentile.
     spilled = _sample(tmp_path, "spilled", rng.normal(0, 200, 20_000), spill=True)

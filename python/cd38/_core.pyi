@@ -9,7 +9,9 @@ __all__ = [
     "Dataset",
     "FcsStreamWriter",
     "__version__",
+    "blake3_bytes",
     "compensate",
+    "file_blake3",
     "gate_events",
     "invert_matrix",
     "population_stats",
@@ -78,6 +80,8 @@ def write_fcs(
     bits: list[int],
     byteorder: str,
 ) -> int: ...
+def file_blake3(path: str | PathLike[str]) -> str: ...
+def blake3_bytes(data: bytes) -> str: ...
 def invert_matrix(matrix: list[float], n: int) -> list[float]: ...
 def compensate(
     events: npt.NDArray[np.float32] | npt.NDArray[np.float64],

@@ -22,7 +22,6 @@ channel, on compensated values) values.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -33,7 +32,8 @@ import numpy.typing as npt
 
 from cd38 import _core
 from cd38._arrays import kernel_matrix
-from cd38._digest import sha256_file
+from cd38._digest import blake3_bytes
+from cd38._digest import file_blake3 as _file_blake3
 from cd38.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -123,17 +123,19 @@ def population_stats(
     prov = provenance(result)
     parent = {p: result.strategy.parent_of(p) for p in pops}
     per_pop = len(cols) * width
+    # Plain lists: polars builds small columns from them faster than from numpy
+    # (which imports numpy.ma on first use) or through a Python UDF.
+    definitions = [_definition(name) for name in names]
     df = pl.DataFrame(
         [
             pl.Series("population", [p for p in pops for _ in range(per_pop)], dtype=pl.String),
             pl.Series("parent", [parent[p] for p in pops for _ in range(per_pop)], dtype=pl.String),
             pl.Series("channel", [c for _ in pops for c in chans for _ in range(width)], dtype=pl.String),
             pl.Series("statistic", names * (len(pops) * len(cols)), dtype=pl.String),
-            pl.Series("value", grid.ravel(), dtype=pl.Float64),
+            pl.Series("value", grid.ravel().tolist(), dtype=pl.Float64),
+            pl.Series("values_on", [on] * (len(pops) * per_pop), dtype=pl.String),
+            pl.Series("definition", definitions * (len(pops) * len(cols)), dtype=pl.String),
         ]
-    ).with_columns(
-        pl.lit(on).alias("values_on"),
-        pl.col("statistic").map_elements(_definition, return_dtype=pl.String).alias("definition"),
     )
     return _with_provenance(df, prov)
 
@@ -152,17 +154,17 @@ def _with_provenance(df: pl.DataFrame, prov: dict[str, Any]) -> pl.DataFrame:
     return df.select([lead, *df.columns]).with_columns(tail)
 
 
-def file_sha256(sample: Sample) -> str:
-    """SHA-256 of the sample's file (or bytes), computed once."""
-    cached = getattr(sample, "_sha256", None)
+def file_blake3(sample: Sample) -> str:
+    """BLAKE3 of the sample's file (or bytes), computed once (see cd38._digest)."""
+    cached = getattr(sample, "_file_blake3", None)
     if cached:
         return str(cached)
     if sample.path is not None:
-        digest = sha256_file(sample.path)
+        digest = _file_blake3(sample.path)
     else:
         source = sample._source if isinstance(sample._source, bytes) else b""
-        digest = hashlib.sha256(source).hexdigest()
-    sample._sha256 = digest
+        digest = blake3_bytes(source)
+    sample._file_blake3 = digest
     return digest
 
 
@@ -177,7 +179,7 @@ def provenance(result: GatingResult) -> dict[str, Any]:
     )
     return {
         "sample": s.path.name if s.path is not None else "<bytes>",
-        "file_sha256": file_sha256(s),
+        "file_blake3": file_blake3(s),
         "acquisition_date": kw.get("$DATE"),
         "cytometer": kw.get("$CYT"),
         "cytometer_serial": serial,

@@ -2,7 +2,7 @@
 
 Three ways to place a positivity cut, each returning a :class:`Threshold` that
 carries the value, the method, its parameters and (for controls) the control
-file's SHA-256, so a result can always say how its gates were set:
+file's BLAKE3 digest, so a result can always say how its gates were set:
 
 - :func:`from_control`: a percentile of an FMO, isotype or unstained control,
   on the same compensation and transform as the stained sample;
@@ -51,7 +51,7 @@ class Threshold:
     parameters: dict[str, Any] = field(default_factory=dict)
     transform: str | None = None
     source: str | None = None
-    source_sha256: str | None = None
+    source_blake3: str | None = None
     n_events: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,7 +62,7 @@ class Threshold:
             "parameters": dict(self.parameters),
             "transform": self.transform,
             "source": self.source,
-            "source_sha256": self.source_sha256,
+            "source_blake3": self.source_blake3,
             "n_events": self.n_events,
         }
 
@@ -92,9 +92,9 @@ def _column(
 
 
 def _provenance(sample: Sample) -> tuple[str | None, str | None]:
-    from cd38.stats import file_sha256
+    from cd38.stats import file_blake3
 
-    return (str(sample.path) if sample.path is not None else None, file_sha256(sample))
+    return (str(sample.path) if sample.path is not None else None, file_blake3(sample))
 
 
 def from_control(
@@ -178,7 +178,7 @@ def _record(
         parameters=parameters,
         transform=repr(transform) if transform is not None else None,
         source=src,
-        source_sha256=sha,
+        source_blake3=sha,
         n_events=n,
     )
 

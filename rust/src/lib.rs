@@ -3,6 +3,7 @@
 //! Pure Rust; the Python bindings live in [`python`] behind the `python` feature.
 
 pub mod compensation;
+pub mod digest;
 pub mod error;
 pub mod fcs;
 pub mod gating;

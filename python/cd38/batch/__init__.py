@@ -16,7 +16,7 @@ Layout of ``out`` (Hive-partitioned; read a table with :func:`read`, or with
 - ``counts/sample=<id>/part.parquet``: :meth:`cd38.GatingResult.counts_table`
 - ``stats/sample=<id>/part.parquet``: :meth:`cd38.GatingResult.stats`
 - ``interpretations/sample=<id>/part.parquet``: one row per context
-- ``manifests/<id>.json``: file SHA-256, job key, strategy hash, cd38 version;
+- ``manifests/<id>.json``: file BLAKE3, job key, strategy hash, cd38 version;
   written last, so only samples with a manifest are complete
 - ``failures.parquet``: sample, file, error_class, message (this run)
 - ``samples.parquet``: every complete sample with its hashes

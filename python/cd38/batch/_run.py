@@ -216,7 +216,7 @@ def _task(
     if not force:
         manifest = store.manifest(sample)
         if manifest is not None and manifest.get("job_key") == key:
-            expect = manifest.get("file_sha256")
+            expect = manifest.get("file_blake3")
     return Task(str(path), sample, key, subject, expect)
 
 
@@ -268,7 +268,7 @@ def _manifest(spec: JobSpec, done: Done) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "sample": t.sample,
         "file": t.path,
-        "file_sha256": done.file_sha256,
+        "file_blake3": done.file_blake3,
         "job_key": t.job_key,
         "strategy_sha256": done.strategy_sha256,
         "cd38_version": __version__,
@@ -319,7 +319,7 @@ def _index(store: Store) -> pl.DataFrame:
     """Every complete sample in the output (this run's and earlier ones')."""
     import polars as pl
 
-    cols = ("sample", "file", "file_sha256", "strategy_sha256", "job_key", "cd38_version")
+    cols = ("sample", "file", "file_blake3", "strategy_sha256", "job_key", "cd38_version")
     docs = list(store.manifests())
     schema: dict[str, Any] = {**dict.fromkeys(cols, pl.String), "n_events": pl.Int64}
     return pl.DataFrame([{k: m.get(k) for k in schema} for m in docs], schema=schema)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cd38._digest import sha256_file
+from cd38._digest import file_blake3 as _file_blake3
 from cd38.errors import Cd38Error
 
 if TYPE_CHECKING:
@@ -18,25 +18,25 @@ if TYPE_CHECKING:
     from cd38.batch._spec import JobSpec
     from cd38.gating import GatingResult
 
-__all__ = ["Done", "Failed", "Outcome", "Skipped", "Task", "file_sha256", "process_file"]
+__all__ = ["Done", "Failed", "Outcome", "Skipped", "Task", "file_blake3", "process_file"]
 
 
 @dataclass(frozen=True)
 class Task:
-    """One input file. ``expect_sha256`` is the file hash of a reusable earlier
+    """One input file. ``expect_blake3`` is the file hash of a reusable earlier
     result (same job key); the worker skips the file when the hash still matches."""
 
     path: str
     sample: str
     job_key: str
     subject: Any = None
-    expect_sha256: str | None = None
+    expect_blake3: str | None = None
 
 
 @dataclass(frozen=True)
 class Done:
     task: Task
-    file_sha256: str
+    file_blake3: str
     strategy_sha256: str
     n_events: int
     tables: dict[str, pl.DataFrame]
@@ -47,7 +47,7 @@ class Done:
 @dataclass(frozen=True)
 class Skipped:
     task: Task
-    file_sha256: str
+    file_blake3: str
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ class Failed:
 Outcome = Done | Skipped | Failed
 
 
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes."""
-    return sha256_file(path)
+def file_blake3(path: str | Path) -> str:
+    """BLAKE3 of a file's bytes (the digest every provenance record uses)."""
+    return _file_blake3(path)
 
 
 def process_file(spec: JobSpec, task: Task) -> Outcome:
@@ -70,8 +70,8 @@ def process_file(spec: JobSpec, task: Task) -> Outcome:
     file: any error becomes a :class:`Failed` naming its class and message."""
     start = time.perf_counter()
     try:
-        digest = file_sha256(task.path)
-        if task.expect_sha256 == digest:
+        digest = file_blake3(task.path)
+        if task.expect_blake3 == digest:
             return Skipped(task, digest)
         return _compute(spec, task, digest, start)
     except Exception as e:  # failure isolation: one bad file never stops the batch
@@ -89,7 +89,7 @@ def _compute(spec: JobSpec, task: Task, digest: str, start: float) -> Done:
 
     sample = read_fcs(task.path)
     # The provenance columns hash the file again unless told; it was just hashed.
-    sample._sha256 = digest
+    sample._file_blake3 = digest
     strategy = spec.strategy_for(sample)
     result = strategy.gate(sample)
     tables = {"counts": _drop_sample(result.counts_table())}

@@ -65,7 +65,7 @@ class Sample:
         self._events = events
         self._raw: npt.NDArray[Any] | None = None
         self.compensation: Spillover | None = None
-        self._sha256: str | None = None
+        self._file_blake3: str | None = None
 
     # -- identity -----------------------------------------------------------
     @property

@@ -78,29 +78,25 @@ class GatingResult:
         """
         import polars as pl
 
-        rows = []
         total = self.n_events
-        for pid in self.populations:
-            parent = self.strategy.parent_of(pid)
-            n = self.count(pid)
-            denom = total if parent is None else self.count(parent)
-            rows.append(
-                {
-                    "population": pid,
-                    "parent": parent,
-                    "count": n,
-                    "pct_parent": 100.0 * n / denom if denom else None,
-                    "pct_total": 100.0 * n / total if total else None,
-                }
-            )
-        schema = {
-            "population": pl.String,
-            "parent": pl.String,
-            "count": pl.Int64,
-            "pct_parent": pl.Float64,
-            "pct_total": pl.Float64,
-        }
-        return pl.DataFrame(rows, schema=schema)
+        pops = self.populations
+        parents = [self.strategy.parent_of(pid) for pid in pops]
+        counts = [self.count(pid) for pid in pops]
+        denoms = [total if par is None else self.count(par) for par in parents]
+        return pl.DataFrame(
+            {
+                "population": pl.Series(pops, dtype=pl.String),
+                "parent": pl.Series(parents, dtype=pl.String),
+                "count": pl.Series(counts, dtype=pl.Int64),
+                "pct_parent": pl.Series(
+                    [100.0 * n / d if d else None for n, d in zip(counts, denoms, strict=True)],
+                    dtype=pl.Float64,
+                ),
+                "pct_total": pl.Series(
+                    [100.0 * n / total if total else None for n in counts], dtype=pl.Float64
+                ),
+            }
+        )
 
     def stats(
         self,

@@ -339,7 +339,7 @@ def _with(cut: th.Threshold, **params: Any) -> th.Threshold:
         {**cut.parameters, **params},
         cut.transform,
         cut.source,
-        cut.source_sha256,
+        cut.source_blake3,
         cut.n_events,
     )
 

@@ -48,7 +48,7 @@ def _provenance_section(result: GatingResult) -> str:
     kw = s.keywords
     facts: list[tuple[str, Any]] = [
         ("file", prov["sample"]),
-        ("file SHA-256", prov["file_sha256"]),
+        ("file BLAKE3", prov["file_blake3"]),
         ("FCS version", s.version),
         ("events", s.n_events),
         ("channels", s.n_channels),

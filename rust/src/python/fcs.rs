@@ -295,7 +295,23 @@ impl PyStreamWriter {
     }
 }
 
+/// Hex BLAKE3 of the file at `path`, hashed in parallel with the GIL released.
+#[pyfunction]
+fn file_blake3(py: Python<'_>, path: PathBuf) -> PyResult<String> {
+    py.detach(|| guarded(|| crate::digest::file_blake3(&path)))
+        .map_err(to_pyerr)
+}
+
+/// Hex BLAKE3 of in-memory bytes.
+#[pyfunction]
+fn blake3_bytes(py: Python<'_>, data: &[u8]) -> PyResult<String> {
+    py.detach(|| guarded(|| Ok(crate::digest::blake3_hex(data))))
+        .map_err(to_pyerr)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(file_blake3, m)?)?;
+    m.add_function(wrap_pyfunction!(blake3_bytes, m)?)?;
     m.add_class::<PyStreamWriter>()?;
     m.add_class::<PyDataset>()?;
     m.add_function(wrap_pyfunction!(read_fcs, m)?)?;
