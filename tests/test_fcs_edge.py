@@ -261,9 +261,16 @@ def test_little_endian_float32_is_a_zero_copy_view(tmp_path: Path) -> None:
     be = cd38.read_fcs(cd38.write_fcs(tmp_path / "be.fcs", d, ["A", "B", "C"], byteorder="big"))
     assert not any(isinstance(b, mmap.mmap) for b in _base_chain(be.to_numpy()))
     np.testing.assert_array_equal(be.to_numpy(), d)
-    # A timestep on the time channel rules the view out: values must be scaled.
+    # A timestep on the time channel: the sample still views the stored values
+    # (the kernels scale as they read); the scale values are decoded on demand.
     t = cd38.read_fcs(cd38.write_fcs(tmp_path / "t.fcs", d, ["A", "B", "Time"], keywords={"$TIMESTEP": "2"}))
+    assert t._stored is not None and t._events is None
+    assert any(isinstance(b, mmap.mmap) for b in _base_chain(t._kernel_events()[0]))
+    assert t._kernel_events()[1] == [None, None, ("timestep", [2.0])]
+    np.testing.assert_array_equal(t.raw_numpy(), d)
     np.testing.assert_array_equal(t.to_numpy()[:, 2], d[:, 2] * 2)
+    np.testing.assert_array_equal(t.to_numpy()[:, :2], d[:, :2])
+    assert t._kernel_events()[1] == []  # decoded now: kernels read the scale values
 
 
 def test_unaligned_float32_data_is_decoded_not_viewed() -> None:

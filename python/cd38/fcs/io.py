@@ -40,8 +40,9 @@ def _view(ds: _core.Dataset, source: Path | bytes) -> npt.NDArray[Any]:
 
 
 def _sample(ds: _core.Dataset, source: Path | bytes, dataset: int) -> Sample:
-    events = _view(ds, source) if ds.zero_copy else None
-    return Sample(ds, source=source, dataset=dataset, events=events)
+    if ds.zero_copy:
+        return Sample._from_view(ds, source=source, dataset=dataset, stored=_view(ds, source))
+    return Sample(ds, source=source, dataset=dataset)
 
 
 def read_fcs(source: PathLike | bytes, dataset: int = 0, strict: bool = False) -> Sample:

@@ -63,6 +63,11 @@ class Sample:
         if events is not None:
             events.setflags(write=False)
         self._events = events
+        # A zero-copy view of the file's stored float32 values, and each
+        # channel's scale (None: as stored). Kernels read the view and scale as
+        # they go; the scale values themselves are decoded only when asked for.
+        self._stored: npt.NDArray[Any] | None = None
+        self._scales: list[tuple[str, list[float]] | None] = []
         self._raw: npt.NDArray[Any] | None = None
         self.compensation: Spillover | None = None
         self._file_blake3: str | None = None
@@ -123,15 +128,56 @@ class Sample:
         )
 
     # -- events -------------------------------------------------------------
+    @classmethod
+    def _from_view(
+        cls, ds: _core.Dataset, *, source: Path | bytes, dataset: int, stored: npt.NDArray[Any]
+    ) -> Sample:
+        """A sample over a view of the file's stored values (see ``_stored``)."""
+        stored.setflags(write=False)
+        scales = list(ds.scales)
+        if not any(scales):
+            return cls(ds, source=source, dataset=dataset, events=stored)
+        out = cls(ds, source=source, dataset=dataset)
+        out._stored, out._scales = stored, scales
+        return out
+
+    def _kernel_events(self) -> tuple[npt.NDArray[Any], list[tuple[str, list[float]] | None]]:
+        """What the Rust kernels read: the scale values, or the stored view and the
+        per-channel scales they apply while reading (no decoded copy)."""
+        if self._events is None and self._stored is not None:
+            return self._stored, self._scales
+        return self._require_events(), []
+
     def _require_events(self) -> npt.NDArray[Any]:
+        if self._events is None and self._stored is not None:
+            self._events = self._decode()
         if self._events is None:
             raise InvalidArgumentError(
                 f"{self._label()}: only the metadata was read (read_fcs_metadata); use read_fcs for events"
             )
         return self._events
 
+    def _decode(self) -> npt.NDArray[Any]:
+        """Scale values of a view-backed sample, by the reader's own decoder."""
+        if isinstance(self._source, bytes):
+            ds = _core.read_fcs_bytes(self._source, dataset=self.dataset, data="scale")
+        elif self._source is not None:
+            ds = _core.read_fcs(self._source, dataset=self.dataset, data="scale")
+        else:
+            raise InvalidArgumentError("sample has no source to decode scale values from")
+        events = ds.events
+        if events is None or events.shape != (self.n_events, self.n_channels):
+            raise InvalidArgumentError(f"{self._label()}: the file changed while it was being read")
+        events.setflags(write=False)
+        return events
+
     def to_numpy(self) -> npt.NDArray[Any]:
-        """Scale values, shape (n_events, n_channels), read-only, no copy."""
+        """Scale values, shape (n_events, n_channels), read-only.
+
+        A view of the file when it stores little-endian float32 scale values;
+        when a channel needs scaling (Time by ``$TIMESTEP``, a ``$PnG`` gain) the
+        matrix is decoded on the first call and kept.
+        """
         return self._require_events()
 
     def to_polars(self) -> pl.DataFrame:
@@ -143,6 +189,8 @@ class Sample:
 
     def raw_numpy(self) -> npt.NDArray[Any]:
         """Stored channel values (integers masked to ``$PnR``; no log, gain or timestep)."""
+        if self._raw is None and self._stored is not None:
+            self._raw = self._stored
         if self._raw is None:
             if isinstance(self._source, bytes):
                 ds = _core.read_fcs_bytes(self._source, dataset=self.dataset, data="raw")

@@ -67,9 +67,10 @@ pub enum DataMode {
     Scale,
     /// Stored values: masked integers and raw floats.
     Raw,
-    /// Scale values, except when DATA already holds them as little-endian
-    /// float32 (no gain, no timestep): then nothing is decoded and
-    /// [`Dataset::zero_copy`] is set, so the caller can view the file's bytes.
+    /// Scale values, except when DATA holds little-endian float32 rows at an
+    /// aligned offset: then nothing is decoded and [`Dataset::zero_copy`] is
+    /// set, so the caller can view the file's stored values and apply each
+    /// channel's [`Scale`] itself.
     ScaleOrView,
 }
 
@@ -108,8 +109,9 @@ pub struct Dataset {
     /// Absolute offset of the next data set, if any.
     pub next: Option<u64>,
     pub byte_order: Option<ByteOrder>,
-    /// DATA holds scale values verbatim as little-endian float32 rows in
-    /// `data_segment`, and they were left undecoded for the caller to view.
+    /// DATA holds stored values as little-endian float32 rows in
+    /// `data_segment`, left undecoded for the caller to view; scale values are
+    /// those with each channel's `scale` applied.
     pub zero_copy: bool,
 }
 
@@ -652,13 +654,14 @@ fn parse_dataset_paged(
     let order = byte_order.clone().unwrap_or(ByteOrder::Little);
     let data_segment = (plan.len > 0).then(|| (plan.start, plan.start + plan.len - 1));
     // A view must be 4-byte aligned: an unaligned float32 slice is undefined
-    // behaviour for any Rust kernel that later reads it.
+    // behaviour for any Rust kernel that later reads it. Scaled channels (a
+    // Time channel with $TIMESTEP, a $PnG gain) do not prevent a view: the
+    // kernels apply each channel's scale as they read (Sample::rescaled), and
+    // a decoded copy is made only if someone asks for the scale values.
     let viewable = matches!(plan.layout, RowLayout::Bytes { .. })
         && plan.start % 4 == 0
         && byte_order == Some(ByteOrder::Little)
-        && channels
-            .iter()
-            .all(|c| c.kind == ValueKind::F32 && c.scale == Scale::Identity);
+        && channels.iter().all(|c| c.kind == ValueKind::F32);
     let zero_copy = mode == DataMode::ScaleOrView && viewable;
     let events = match mode {
         DataMode::Skip => None,

@@ -7,7 +7,49 @@ use pyo3::prelude::*;
 
 use super::errors::{guarded, to_pyerr};
 use crate::error::Error;
-use crate::fcs::{self, write, ByteOrder, DataMode, Dataset, Events, ReadOptions, ValueKind};
+use crate::fcs::{
+    self, write, ByteOrder, DataMode, Dataset, Events, ReadOptions, Scale, ValueKind,
+};
+
+/// A channel's scale as Python sees it (see [`PyDataset::scales`]).
+pub(super) type ScaleTuple = Option<(String, Vec<f64>)>;
+
+fn scale_tuple(s: Scale) -> ScaleTuple {
+    match s {
+        Scale::Identity => None,
+        Scale::Gain(g) => Some(("gain".into(), vec![g])),
+        Scale::Log {
+            decades,
+            offset,
+            range,
+        } => Some(("log".into(), vec![decades, offset, range])),
+        Scale::TimeStep(t) => Some(("timestep".into(), vec![t])),
+    }
+}
+
+/// Scales handed back by Python (from [`PyDataset::scales`]) for kernels that
+/// read stored values: an empty list means every channel as stored.
+pub(super) fn scales_from(tuples: Vec<ScaleTuple>) -> crate::error::Result<Vec<Scale>> {
+    let bad = |k: &str| Error::InvalidArgument(format!("unknown channel scale {k:?}"));
+    tuples
+        .into_iter()
+        .map(|t| {
+            Ok(match t {
+                None => Scale::Identity,
+                Some((k, v)) => match (k.as_str(), v.as_slice()) {
+                    ("gain", &[g]) if g.is_finite() && g > 0.0 => Scale::Gain(g),
+                    ("timestep", &[t]) if t.is_finite() && t > 0.0 => Scale::TimeStep(t),
+                    ("log", &[decades, offset, range]) => Scale::Log {
+                        decades,
+                        offset,
+                        range,
+                    },
+                    _ => return Err(bad(&k)),
+                },
+            })
+        })
+        .collect()
+}
 
 /// One decoded data set, as plain Python values plus the event matrix.
 #[pyclass(frozen, module = "cd38._core", name = "Dataset")]
@@ -39,6 +81,10 @@ pub struct PyDataset {
     bits: Vec<Option<u32>>,
     #[pyo3(get)]
     time_index: Option<usize>,
+    /// Per channel, how stored values become scale values: None (as stored),
+    /// ("gain", [g]), ("log", [decades, offset, range]) or ("timestep", [t]).
+    #[pyo3(get)]
+    scales: Vec<ScaleTuple>,
     #[pyo3(get)]
     byte_order: Option<String>,
     #[pyo3(get)]
@@ -91,6 +137,7 @@ fn convert(py: Python<'_>, ds: Dataset) -> PyResult<PyDataset> {
             .collect(),
         bits: ds.channels.iter().map(|c| c.bits).collect(),
         time_index: ds.channels.iter().position(|c| c.is_time),
+        scales: ds.channels.iter().map(|c| scale_tuple(c.scale)).collect(),
         channels: ds.channels.into_iter().map(|c| c.name).collect(),
         n_events: n,
         repairs: ds
