@@ -1,4 +1,5 @@
 # Hand-written stub of the private compiled module; checked by mypy.stubtest.
+import mmap
 from os import PathLike
 from typing import Any, final
 
@@ -9,7 +10,7 @@ __all__ = [
     "Dataset",
     "FcsStreamWriter",
     "__version__",
-    "blake3_bytes",
+    "blake3_buffer",
     "compensate",
     "file_blake3",
     "gate_events",
@@ -83,7 +84,7 @@ def write_fcs(
     byteorder: str,
 ) -> int: ...
 def file_blake3(path: str | PathLike[str]) -> str: ...
-def blake3_bytes(data: bytes) -> str: ...
+def blake3_buffer(data: bytes | mmap.mmap) -> str: ...
 def invert_matrix(matrix: list[float], n: int) -> list[float]: ...
 def compensate(
     events: npt.NDArray[np.float32] | npt.NDArray[np.float64],

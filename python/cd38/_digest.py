@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 
 from cd38 import _core
 
-__all__ = ["blake3_bytes", "file_blake3", "sha256_file"]
+__all__ = ["blake3_buffer", "file_blake3", "sha256_file"]
 
 _BLOCK = 1 << 22  # 4 MiB reads: large enough that hashlib releases the GIL and I/O is sequential
 
@@ -26,9 +27,9 @@ def file_blake3(path: str | os.PathLike[str]) -> str:
     return _core.file_blake3(path)
 
 
-def blake3_bytes(data: bytes) -> str:
-    """Hex BLAKE3 of in-memory bytes."""
-    return _core.blake3_bytes(data)
+def blake3_buffer(data: bytes | mmap.mmap) -> str:
+    """Hex BLAKE3 of bytes, or of a read-only mmap (hashed where it is mapped)."""
+    return _core.blake3_buffer(data)
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

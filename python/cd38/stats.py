@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from cd38 import _core
 from cd38._arrays import kernel_matrix
-from cd38._digest import blake3_bytes
+from cd38._digest import blake3_buffer
 from cd38._digest import file_blake3 as _file_blake3
 from cd38.errors import InvalidArgumentError
 
@@ -159,11 +159,15 @@ def file_blake3(sample: Sample) -> str:
     cached = getattr(sample, "_file_blake3", None)
     if cached:
         return str(cached)
-    if sample.path is not None:
+    if sample._map is not None:
+        # The sample views this mapping of the whole file: hash it there rather
+        # than map every page a second time.
+        digest = blake3_buffer(sample._map)
+    elif sample.path is not None:
         digest = _file_blake3(sample.path)
     else:
         source = sample._source if isinstance(sample._source, bytes) else b""
-        digest = blake3_bytes(source)
+        digest = blake3_buffer(source)
     sample._file_blake3 = digest
     return digest
 

@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 
 /// Below this, splitting the tree over threads costs more than it saves.
 const PARALLEL_MIN: usize = 1 << 20;
+/// Bytes of a mapped file hashed between paging calls.
+const WINDOW: usize = 64 << 20;
 
 /// Hex BLAKE3 of `bytes`.
 pub fn blake3_hex(bytes: &[u8]) -> String {
@@ -26,6 +28,10 @@ pub fn blake3_hex(bytes: &[u8]) -> String {
 
 /// Hex BLAKE3 of the file at `path` (memory-mapped, hashed in parallel).
 pub fn file_blake3(path: &Path) -> Result<String> {
+    file_blake3_windowed(path, WINDOW)
+}
+
+fn file_blake3_windowed(path: &Path, window: usize) -> Result<String> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
     let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
@@ -42,7 +48,27 @@ pub fn file_blake3(path: &Path) -> Result<String> {
     // truncated by another process while mapped is outside what any reader
     // can defend against (the same contract as the FCS reader's map).
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(&name, e))?;
-    Ok(blake3_hex(&map))
+    // Window by window, paged in ahead and dropped behind, so hashing a file
+    // never holds all of it resident (a mapped page counts towards the
+    // process's memory as long as it is mapped).
+    let mut h = blake3::Hasher::new();
+    for start in (0..map.len()).step_by(window.max(1)) {
+        let len = window.max(1).min(map.len() - start);
+        // Advice only: failure (an old kernel) just means ordinary page faults.
+        let _ = map.advise_range(memmap2::Advice::PopulateRead, start, len);
+        let window = &map[start..start + len];
+        if len >= PARALLEL_MIN {
+            h.update_rayon(window);
+        } else {
+            h.update(window);
+        }
+        // SAFETY: a read-only shared file mapping: dropping its pages loses
+        // nothing (they re-read from the file if touched), and no slice of
+        // this window is used after this call.
+        let _ =
+            unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
+    }
+    Ok(h.finalize().to_hex().to_string())
 }
 
 #[cfg(test)]
@@ -75,6 +101,10 @@ mod tests {
         let f = dir.path().join("x.bin");
         std::fs::write(&f, &data).unwrap();
         assert_eq!(file_blake3(&f).unwrap(), serial);
+        // Windows that split the tree's chunks and the parallel threshold.
+        for window in [1 << 20, 1_500_001, 1 << 21] {
+            assert_eq!(file_blake3_windowed(&f, window).unwrap(), serial);
+        }
         let e = dir.path().join("empty.bin");
         std::fs::write(&e, b"").unwrap();
         assert_eq!(file_blake3(&e).unwrap(), blake3_hex(b""));

@@ -27,21 +27,24 @@ def _check_dataset(dataset: int) -> int:
     return dataset
 
 
-def _view(ds: _core.Dataset, source: Path | bytes) -> npt.NDArray[Any]:
-    """The event matrix as a read-only view of the file's own float32 bytes."""
+def _view(ds: _core.Dataset, source: Path | bytes) -> tuple[npt.NDArray[Any], mmap.mmap | None]:
+    """The stored values as a read-only view of the file's own float32 bytes, and
+    the mapping of the whole file it views (None for bytes or an empty DATA)."""
     n, p = ds.n_events, len(ds.channels)
     if ds.data_segment is None or n == 0:
-        return np.zeros((n, p), dtype=np.float32)
-    buf: Any = source
-    if isinstance(source, Path):
-        with source.open("rb") as f:
-            buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    return np.frombuffer(buf, dtype="<f4", count=n * p, offset=ds.data_segment[0]).reshape(n, p)
+        return np.zeros((n, p), dtype=np.float32), None
+    if isinstance(source, bytes):
+        return np.frombuffer(source, dtype="<f4", count=n * p, offset=ds.data_segment[0]).reshape(n, p), None
+    with source.open("rb") as f:
+        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    view = np.frombuffer(buf, dtype="<f4", count=n * p, offset=ds.data_segment[0]).reshape(n, p)
+    return view, buf
 
 
 def _sample(ds: _core.Dataset, source: Path | bytes, dataset: int) -> Sample:
     if ds.zero_copy:
-        return Sample._from_view(ds, source=source, dataset=dataset, stored=_view(ds, source))
+        stored, whole = _view(ds, source)
+        return Sample._from_view(ds, source=source, dataset=dataset, stored=stored, whole=whole)
     return Sample(ds, source=source, dataset=dataset)
 
 

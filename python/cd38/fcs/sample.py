@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,7 @@ class Sample:
         # they go; the scale values themselves are decoded only when asked for.
         self._stored: npt.NDArray[Any] | None = None
         self._scales: list[tuple[str, list[float]] | None] = []
+        self._map: mmap.mmap | None = None
         self._raw: npt.NDArray[Any] | None = None
         self.compensation: Spillover | None = None
         self._file_blake3: str | None = None
@@ -130,15 +132,24 @@ class Sample:
     # -- events -------------------------------------------------------------
     @classmethod
     def _from_view(
-        cls, ds: _core.Dataset, *, source: Path | bytes, dataset: int, stored: npt.NDArray[Any]
+        cls,
+        ds: _core.Dataset,
+        *,
+        source: Path | bytes,
+        dataset: int,
+        stored: npt.NDArray[Any],
+        whole: mmap.mmap | None,
     ) -> Sample:
-        """A sample over a view of the file's stored values (see ``_stored``)."""
+        """A sample over a view of the file's stored values (see ``_stored``);
+        ``whole`` is the mapping of the entire file the view is part of."""
         stored.setflags(write=False)
         scales = list(ds.scales)
         if not any(scales):
-            return cls(ds, source=source, dataset=dataset, events=stored)
-        out = cls(ds, source=source, dataset=dataset)
-        out._stored, out._scales = stored, scales
+            out = cls(ds, source=source, dataset=dataset, events=stored)
+        else:
+            out = cls(ds, source=source, dataset=dataset)
+            out._stored, out._scales = stored, scales
+        out._map = whole
         return out
 
     def _kernel_events(self) -> tuple[npt.NDArray[Any], list[tuple[str, list[float]] | None]]:
@@ -220,6 +231,7 @@ class Sample:
         events = spill.apply(self._require_events(), self._ds.channels)
         out = Sample(self._ds, source=self._source, dataset=self.dataset, events=events)
         out.compensation = spill
+        out._map, out._file_blake3 = self._map, self._file_blake3  # same file
         return out
 
     # -- display ------------------------------------------------------------

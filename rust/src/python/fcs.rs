@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use numpy::{IntoPyArray, PyArrayMethods};
+use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 
 use super::errors::{guarded, to_pyerr};
@@ -349,16 +350,32 @@ fn file_blake3(py: Python<'_>, path: PathBuf) -> PyResult<String> {
         .map_err(to_pyerr)
 }
 
-/// Hex BLAKE3 of in-memory bytes.
+/// Hex BLAKE3 of a read-only, contiguous buffer (bytes, or the read-only
+/// mmap a zero-copy sample views, so its pages are not mapped a second time).
 #[pyfunction]
-fn blake3_bytes(py: Python<'_>, data: &[u8]) -> PyResult<String> {
-    py.detach(|| guarded(|| Ok(crate::digest::blake3_hex(data))))
+fn blake3_buffer(py: Python<'_>, data: PyBuffer<u8>) -> PyResult<String> {
+    if !data.readonly() || !data.is_c_contiguous() {
+        return Err(to_pyerr(Error::InvalidArgument(
+            "blake3_buffer needs a read-only contiguous buffer".into(),
+        )));
+    }
+    let len = data.len_bytes();
+    let bytes: &[u8] = if len == 0 {
+        &[]
+    } else {
+        // SAFETY: the exporter holds `len` contiguous bytes at `buf_ptr` for as
+        // long as `data` (alive until this function returns) keeps the buffer
+        // exported, and it declared them read-only, so no one writes them while
+        // the slice is in use.
+        unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, len) }
+    };
+    py.detach(|| guarded(|| Ok(crate::digest::blake3_hex(bytes))))
         .map_err(to_pyerr)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(file_blake3, m)?)?;
-    m.add_function(wrap_pyfunction!(blake3_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(blake3_buffer, m)?)?;
     m.add_class::<PyStreamWriter>()?;
     m.add_class::<PyDataset>()?;
     m.add_function(wrap_pyfunction!(read_fcs, m)?)?;

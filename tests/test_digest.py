@@ -1,0 +1,58 @@
+"""Provenance digests: BLAKE3 of the file's bytes, however the sample was read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import blake3
+import numpy as np
+import pytest
+
+import cd38
+from cd38._digest import blake3_buffer, file_blake3
+from cd38.errors import Cd38Error
+from cd38.stats import file_blake3 as sample_digest
+
+
+def _file(tmp_path: Path, name: str, **kw: object) -> Path:
+    d = np.random.default_rng(3).normal(1000, 300, (5000, 3)).astype(np.float32)
+    return cd38.write_fcs(tmp_path / name, d, ["A", "B", "Time"], **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},  # a zero-copy view: hashed through the sample's own mapping
+        {"keywords": {"$TIMESTEP": "0.5"}},  # a view with a scaled channel
+        {"byteorder": "big"},  # decoded: hashed from the file
+        {"datatype": "D"},
+    ],
+)
+def test_sample_digest_is_blake3_of_the_file(tmp_path: Path, kw: dict[str, object]) -> None:
+    path = _file(tmp_path, "s.fcs", **kw)
+    want = blake3.blake3(path.read_bytes()).hexdigest()
+    s = cd38.read_fcs(path)
+    assert sample_digest(s) == want
+    assert file_blake3(path) == want
+    from_bytes = cd38.read_fcs(path.read_bytes())
+    assert sample_digest(from_bytes) == want
+
+
+def test_compensated_sample_keeps_the_file_digest(tmp_path: Path) -> None:
+    path = tmp_path / "b.fcs"
+    cd38.synth.bcell_sample(path, 3000, seed=2)
+    s = cd38.read_fcs(path)
+    assert sample_digest(s.compensate()) == blake3.blake3(path.read_bytes()).hexdigest()
+
+
+def test_buffers_and_errors(tmp_path: Path) -> None:
+    assert blake3_buffer(b"") == blake3.blake3(b"").hexdigest()
+    assert blake3_buffer(b"abc" * 1_000_000) == blake3.blake3(b"abc" * 1_000_000).hexdigest()
+    with pytest.raises(Cd38Error):
+        blake3_buffer(bytearray(b"writable"))  # type: ignore[arg-type]
+    with pytest.raises(FileNotFoundError, match="missing"):
+        file_blake3(tmp_path / "missing.fcs")
+    with pytest.raises(IsADirectoryError):
+        file_blake3(tmp_path)
+    (tmp_path / "empty").write_bytes(b"")
+    assert file_blake3(tmp_path / "empty") == blake3.blake3(b"").hexdigest()
