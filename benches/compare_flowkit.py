@@ -55,15 +55,21 @@ def worker_cd38(path: str, gml: str) -> dict[str, object]:
     base = _status("VmRSS")
     t = time.perf_counter()
     sample = cd38.read_fcs(path)
-    result = cd38.GatingStrategy.from_gatingml(gml).gate(sample)
+    strategy = cd38.GatingStrategy.from_gatingml(gml)
+    t_gate = time.perf_counter()
+    result = strategy.gate(sample)
     counts = result.counts()
+    t_stats = time.perf_counter()
     stats = result.stats(stats=("median",))
-    seconds = time.perf_counter() - t
+    end = time.perf_counter()
+    seconds = end - t
     medians = {
         f"{p}|{c}": v for p, c, v in zip(stats["population"], stats["channel"], stats["value"], strict=True)
     }
     return {
         "seconds": seconds,
+        "gate_seconds": t_stats - t_gate,
+        "stats_seconds": end - t_stats,
         "peak_bytes": _status("VmHWM") - base,
         "counts": dict(zip(counts["population"], counts["count"], strict=True)),
         "medians": medians,
@@ -143,11 +149,17 @@ def flowkit_python() -> Path:
     return py
 
 
-def run_worker(python: Path | str, who: str, path: Path, gml: Path) -> dict[str, object]:
+def run_worker(
+    python: Path | str, who: str, path: Path, gml: Path, threads: int | None = None
+) -> dict[str, object]:
+    env = dict(os.environ)
+    if threads is not None:
+        env["RAYON_NUM_THREADS"] = str(threads)
     out = subprocess.run(
         [str(python), __file__, "--worker", who, str(path), str(gml)],
         capture_output=True,
         text=True,
+        env=env,
     )
     if out.returncode != 0:
         raise SystemExit(f"{who} worker failed on {path}:\n{out.stderr[-2000:]}")
@@ -190,6 +202,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--flowkit-rounds", type=int, default=3)
     ap.add_argument("--dir", default=os.environ.get("CD38_BENCH_DIR", "/tmp/cd38-bench"))
+    ap.add_argument("--check-targets", action="store_true", help="exit 1 when a target of issue 9 is not met")
     args = ap.parse_args()
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -197,37 +210,66 @@ def main() -> int:
     ok = True
     for n in (int(x) for x in args.events.split(",")):
         path, gml = make_inputs(folder, n)
-        runs: dict[str, list[dict[str, object]]] = {"cd38": [], "flowkit": [], "floor": []}
+        runs: dict[str, list[dict[str, object]]] = {"cd38": [], "flowkit": [], "floor": [], "cd38_1t": []}
         for r in range(args.rounds):
             runs["cd38"].append(run_worker(sys.executable, "cd38", path, gml))
             if r < args.flowkit_rounds:
                 runs["flowkit"].append(run_worker(fk_py, "flowkit", path, gml))
             runs["floor"].append(run_worker(sys.executable, "floor", path, gml))
+            # One thread, for the scaling of the gating and statistics stages.
+            runs["cd38_1t"].append(run_worker(sys.executable, "cd38", path, gml, threads=1))
         problems = compare(runs["cd38"][0], runs["flowkit"][0]) if runs["flowkit"] else []
+        problems += compare(runs["cd38"][0], runs["cd38_1t"][0])
+        text, met = report(n, path, runs, problems)
         ok &= not problems
-        print(report(n, path, runs, problems))
+        print(text, flush=True)
+        if args.check_targets and not met:
+            ok = False
     return 0 if ok else 1
 
 
-def report(n: int, path: Path, runs: dict[str, list[dict[str, object]]], problems: list[str]) -> str:
+def _median(runs: list[dict[str, object]], key: str) -> float:
+    return statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
+
+
+def report(
+    n: int, path: Path, runs: dict[str, list[dict[str, object]]], problems: list[str]
+) -> tuple[str, bool]:
+    """The comparison as text, and whether issue 9's targets are met."""
     size = path.stat().st_size
-    med = {k: statistics.median(float(r["seconds"]) for r in v) for k, v in runs.items() if v}  # type: ignore[arg-type]
+    med = {k: _median(v, "seconds") for k, v in runs.items() if v}
     peak = {k: max(int(r["peak_bytes"]) for r in v) for k, v in runs.items() if v}  # type: ignore[call-overload]
     lines = [f"{n:,} events, {size / 2**20:.0f} MiB file ({os.cpu_count()} cores)"]
-    for k in med:
-        lines.append(
-            f"  {k:<8} median {med[k]:8.3f} s over {len(runs[k])} run(s); "
-            f"peak memory {peak[k] / 2**20:7.0f} MiB = {peak[k] / size:.2f} x the event data"
-        )
+    for k in ("cd38", "flowkit", "floor"):
+        if k in med:
+            lines.append(
+                f"  {k:<8} median {med[k]:8.3f} s over {len(runs[k])} run(s); "
+                f"peak memory {peak[k] / 2**20:7.0f} MiB = {peak[k] / size:.2f} x the event data"
+            )
+    targets: list[tuple[str, bool]] = []
     if "flowkit" in med:
-        lines.append(f"  cd38 is {med['flowkit'] / med['cd38']:.0f} x faster than FlowKit")
-    lines.append(f"  cd38 is {med['cd38'] / med['floor']:.2f} x the floor")
+        speedup = med["flowkit"] / med["cd38"]
+        lines.append(f"  cd38 is {speedup:.0f} x faster than FlowKit")
+        if n <= 1_000_000:
+            targets.append((f"{speedup:.0f} x FlowKit >= 100 x", speedup >= 100))
+    vs_floor = med["cd38"] / med["floor"]
+    lines.append(f"  cd38 is {vs_floor:.2f} x the floor")
+    if n >= 10_000_000:
+        targets.append((f"{vs_floor:.2f} x the floor <= 3 x", vs_floor <= 3))
+    mem = peak["cd38"] / size
+    targets.append((f"peak memory {mem:.2f} x the event data <= 1.3 x", mem <= 1.3))
+    for stage in ("gate", "stats"):
+        one, two = _median(runs["cd38_1t"], f"{stage}_seconds"), _median(runs["cd38"], f"{stage}_seconds")
+        lines.append(f"  {stage:<5} stage: 1 thread {one * 1e3:7.1f} ms, 2 threads {two * 1e3:7.1f} ms")
+        targets.append((f"{stage} 2 threads {one / two:.2f} x faster than 1 >= 1.7 x", one / two >= 1.7))
     lines.append(
         "  counts identical, medians equal"
         if not problems
         else "  MISMATCH:\n    " + "\n    ".join(problems[:10])
     )
-    return "\n".join(lines)
+    for text, met in targets:
+        lines.append(f"  target {'met    ' if met else 'NOT MET'}: {text}")
+    return "\n".join(lines), all(met for _, met in targets)
 
 
 if __name__ == "__main__":
