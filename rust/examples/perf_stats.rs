@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use cd38_core::compensation::invert;
-use cd38_core::fcs::{read_path, DataMode, Events, ReadOptions};
+use cd38_core::fcs::{read_path, DataMode, Events, ReadOptions, Scale};
 use cd38_core::gating::{evaluate, CompSpec, DimSpec, Node, Plan, Predicate, Source};
 use cd38_core::stats::{compute, Request, Stat};
 
@@ -157,6 +157,18 @@ fn main() {
     };
     let read_ms = t.elapsed().as_secs_f64() * 1e3;
     let p = ds.channels.len();
+    // The channels' scales, to run on the stored (raw) values as Python's
+    // zero-copy path does: results must equal those on scale values.
+    let scales: Vec<Scale> = ds.channels.iter().map(|c| c.scale).collect();
+    let raw_opts = ReadOptions {
+        data: DataMode::Raw,
+        ..ReadOptions::default()
+    };
+    let raw = match read_path(Path::new(path), &raw_opts).map(|d| d.events) {
+        Ok(Some(Events::F32(v))) => v,
+        _ => panic!("{path}: expected float32 raw events"),
+    };
+    let scaled = scales.iter().filter(|&&s| s != Scale::Identity).count();
     let Some(Events::F32(values)) = ds.events else {
         panic!("{path}: expected float32 events")
     };
@@ -164,7 +176,7 @@ fn main() {
         panic!("{path}: no spillover")
     };
     let n = values.len() / p;
-    println!("{path}: {n} events x {p} channels (read {read_ms:.0} ms)");
+    println!("{path}: {n} events x {p} channels (read {read_ms:.0} ms; {scaled} scaled)");
     let plan = plan(&spill.matrix);
     let cols: Vec<usize> = (0..p).collect();
 
@@ -178,7 +190,8 @@ fn main() {
         1
     };
     for threads in [1, 2, 1, 2] {
-        let (ms, m) = pool(threads).install(|| best(gate_runs, || evaluate(&plan, &values, p)));
+        let (ms, m) =
+            pool(threads).install(|| best(gate_runs, || evaluate(&plan, &values, p, &[])));
         let m = match m {
             Ok(m) => m,
             Err(e) => panic!("gating: {e}"),
@@ -232,8 +245,8 @@ fn main() {
         }
         let req = Request { stats, percentiles };
         for threads in [1, 2] {
-            let (ms, out) =
-                pool(threads).install(|| best(runs, || compute(&values, p, &pops, &cols, &req)));
+            let (ms, out) = pool(threads)
+                .install(|| best(runs, || compute(&values, p, &pops, &cols, &req, &[])));
             let out = match out {
                 Ok(o) => o,
                 Err(e) => panic!("stats: {e}"),
@@ -241,10 +254,23 @@ fn main() {
             let h = hash_bits(out.iter().flatten().flatten().map(|x| x.to_bits()));
             println!("stats {name:<34} {threads} thread(s): {ms:8.1} ms  (hash {h:016x})");
         }
+        let (ms, out) =
+            pool(2).install(|| best(1, || compute(&raw, p, &pops, &cols, &req, &scales)));
+        let h = match out {
+            Ok(o) => hash_bits(o.iter().flatten().flatten().map(|x| x.to_bits())),
+            Err(e) => panic!("stats: {e}"),
+        };
+        println!("stats {name:<34} raw + scales, 2 threads: {ms:8.1} ms  (hash {h:016x})");
         for threads in [1, 2] {
-            let (ms, _) =
-                pool(threads).install(|| best(runs, || compute(&values, p, &[None], &cols, &req)));
-            println!("stats {name:<34} all events, {threads} thread(s): {ms:8.1} ms");
+            let (ms, out) = pool(threads)
+                .install(|| best(runs, || compute(&values, p, &[None], &cols, &req, &[])));
+            let h = match out {
+                Ok(o) => hash_bits(o.iter().flatten().flatten().map(|x| x.to_bits())),
+                Err(e) => panic!("stats: {e}"),
+            };
+            println!(
+                "stats {name:<34} all events, {threads} thread(s): {ms:8.1} ms  (hash {h:016x})"
+            );
         }
     }
 }

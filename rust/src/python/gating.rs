@@ -108,7 +108,7 @@ fn gate_events(
         })
     })()
     .map_err(to_pyerr)?;
-    let members = with_matrix!(py, events, |s, p| evaluate(&plan, s, p))?;
+    let members = with_matrix!(py, events, |s, p| evaluate(&plan, s, p, &[]))?;
     Ok(members
         .into_iter()
         .map(|m| m.into_pyarray(py).unbind())

@@ -30,7 +30,7 @@ fn population_stats<'py>(
         .map(|p| p.as_ref().map(|a| a.as_slice()).transpose())
         .collect::<Result<_, _>>()
         .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
-    let out = with_matrix!(py, events, |s, p| compute(s, p, &pops, &columns, &req))?;
+    let out = with_matrix!(py, events, |s, p| compute(s, p, &pops, &columns, &req, &[]))?;
     let flat: Vec<f64> = out.into_iter().flatten().flatten().collect();
     Ok(flat.into_pyarray(py))
 }

@@ -12,8 +12,10 @@
 //!   count NaN for that channel (as numpy's do); an empty population gives NaN.
 
 mod fused;
-pub(crate) mod rows;
-mod streaming;
+mod membership;
+mod moments;
+mod rows;
+mod select;
 #[cfg(test)]
 mod tests_fast;
 
@@ -21,6 +23,10 @@ use rayon::prelude::*;
 
 use crate::compensation::apply::Sample;
 use crate::error::{Error, Result};
+use crate::fcs::Scale;
+
+use moments::Need;
+use rows::Source;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stat {
@@ -105,7 +111,7 @@ pub(crate) fn key(x: f64) -> u64 {
 
 /// A sample type with an order-preserving integer key of its own width: `f32`
 /// data is ordered and histogrammed on `u32` keys, never widened to `f64` first.
-pub trait OrderKey: Sample {
+pub trait OrderKey: Sample + Default {
     type Key: Copy + Ord + Send + Sync + Default + std::fmt::Debug;
     /// Width of the key in bits.
     const KEY_BITS: u32;
@@ -452,21 +458,30 @@ pub(crate) fn geomean_of(xs: impl Iterator<Item = f64>) -> f64 {
 
 /// Statistics for every population × column. `values` is row-major n × p;
 /// `populations` are sorted member lists (`None` = every event); `columns`
-/// index into the rows. Returns, per population, per column, `req.width()`
-/// values. Columns run in parallel, each summed in a fixed order, so results
-/// are identical on any thread count.
+/// index into the rows; `scales` (empty, or one per matrix column) are the
+/// columns' FCS scales, applied to each value read (`values` are then the
+/// file's own numbers). Returns, per population, per column, `req.width()`
+/// values. Every sum runs in a fixed order, so results are identical on any
+/// thread count.
 pub fn compute<T: OrderKey>(
     values: &[T],
     p: usize,
     populations: &[Option<&[u32]>],
     columns: &[usize],
     req: &Request,
+    scales: &[Scale],
 ) -> Result<Vec<Vec<Vec<f64>>>> {
     req.validate()?;
     if p == 0 || values.len() % p != 0 {
         return Err(Error::InvalidArgument(format!(
             "{} values do not divide into rows of {p}",
             values.len()
+        )));
+    }
+    if !scales.is_empty() && scales.len() != p {
+        return Err(Error::InvalidArgument(format!(
+            "{} scales for {p} columns",
+            scales.len()
         )));
     }
     let n = values.len() / p;
@@ -482,57 +497,108 @@ pub fn compute<T: OrderKey>(
             ));
         }
     }
+    let src = Source::new(values, p, columns, scales);
     let q = Quantiles::of(req);
-    // Large populations stream over their rows, every column at a time; small
-    // ones (or MAD) gather each column.
+    // Large populations share passes over the union of their rows, every
+    // column at a time; small ones (or MAD) gather each column.
     let streams = |pop: &Option<&[u32]>| {
         pop.map_or(n, |m| m.len()) >= RADIX_MIN && !req.stats.contains(&Stat::Mad)
     };
     let large: Vec<usize> = (0..populations.len())
         .filter(|&i| streams(&populations[i]))
         .collect();
-    // The order statistics of all large populations in two shared passes.
-    let mut ordered: Vec<Option<fused::Ordered>> = vec![None; populations.len()];
-    if !q.qs.is_empty() && !large.is_empty() {
+    let mut shared: Vec<Option<Vec<Summary>>> = vec![None; populations.len()];
+    if !large.is_empty() {
         let pops: Vec<Option<&[u32]>> = large.iter().map(|&i| populations[i]).collect();
-        let ranks: Vec<Vec<usize>> = pops
-            .iter()
-            .map(|pop| {
-                let m = pop.map_or(n, |m| m.len());
-                ranks_of(&quantile_bounds(m, &q.qs, q.median.then_some(0)))
-            })
-            .collect();
-        let got = fused::order_statistics(values, p, n, &pops, &ranks, columns);
-        for (&i, o) in large.iter().zip(got) {
-            ordered[i] = Some(o);
+        for (&i, s) in large.iter().zip(large_summaries(&src, &pops, req, &q)) {
+            shared[i] = Some(s);
         }
     }
-    let mut workers = streaming::workers::<T>(columns.len());
     let out = populations
         .iter()
-        .zip(ordered)
-        .map(|(pop, ordered)| {
-            let summaries = if streams(pop) {
-                streaming::summaries(&mut workers, values, p, n, *pop, columns, req, &q, ordered)
-            } else {
-                columns
-                    .par_iter()
-                    .map(|&c| {
+        .zip(shared)
+        .map(|(pop, shared)| {
+            let summaries = shared.unwrap_or_else(|| {
+                (0..columns.len())
+                    .into_par_iter()
+                    .map(|j| {
                         let mut v: Vec<f64> = match pop {
                             Some(m) => m
                                 .iter()
-                                .map(|&i| values[i as usize * p + c].to_f64())
+                                .map(|&i| src.value(i as usize, j).to_f64())
                                 .collect(),
-                            None => (0..n).map(|i| values[i * p + c].to_f64()).collect(),
+                            None => (0..n).map(|i| src.value(i, j).to_f64()).collect(),
                         };
                         column_summary(&mut v, req, &q)
                     })
                     .collect()
-            };
+            });
             summaries.iter().map(|s| assemble(req, &q, s)).collect()
         })
         .collect();
     Ok(out)
+}
+
+/// Summaries of large populations from the shared passes.
+fn large_summaries<T: OrderKey>(
+    src: &Source<'_, T>,
+    pops: &[Option<&[u32]>],
+    req: &Request,
+    q: &Quantiles,
+) -> Vec<Vec<Summary>> {
+    let has = |s: Stat| req.stats.contains(&s);
+    let need = Need {
+        sums: has(Stat::Mean) || has(Stat::Sd) || has(Stat::Cv),
+        extremes: has(Stat::Min) || has(Stat::Max),
+        squares: has(Stat::Sd) || has(Stat::Cv),
+    };
+    let median_at = q.median.then_some(0);
+    let size = |pop: &Option<&[u32]>| pop.map_or(src.n, |m| m.len());
+    let bounds: Vec<Vec<(usize, usize, f64)>> = pops
+        .iter()
+        .map(|pop| quantile_bounds(size(pop), &q.qs, median_at))
+        .collect();
+    let ranks: Vec<Vec<usize>> = bounds.iter().map(|b| ranks_of(b)).collect();
+    let got = fused::run(src, pops, &ranks, need);
+    pops.iter()
+        .zip(got)
+        .zip(bounds.iter().zip(&ranks))
+        .map(|((&pop, o), (bounds, ranks))| {
+            let m = size(&pop);
+            (0..src.cols.len())
+                .into_par_iter()
+                .map(|j| {
+                    let mo = o.moments[j];
+                    Summary {
+                        nan: o.nan[j],
+                        n: m,
+                        mean: mo.mean,
+                        sd: if m > 1 {
+                            (mo.m2 / (mo.n - 1.0)).sqrt()
+                        } else {
+                            f64::NAN
+                        },
+                        // ln of every value is costly: only when asked.
+                        geomean: match (has(Stat::Geomean), pop) {
+                            (false, _) => f64::NAN,
+                            (true, Some(mm)) => {
+                                geomean_of(mm.iter().map(|&i| src.value(i as usize, j).to_f64()))
+                            }
+                            (true, None) => geomean_of((0..m).map(|i| src.value(i, j).to_f64())),
+                        },
+                        min: mo.min,
+                        max: mo.max,
+                        quantiles: if ranks.is_empty() {
+                            Vec::new()
+                        } else {
+                            interpolate(bounds, ranks, &o.ordered[j], median_at)
+                        },
+                        mad: f64::NAN,
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -596,7 +662,7 @@ mod tests {
             ],
             &[],
         );
-        let got = compute(&data, 1, &[None], &[0], &r).unwrap();
+        let got = compute(&data, 1, &[None], &[0], &r, &[]).unwrap();
         let s = &got[0][0];
         assert!((s[0] - 3.25).abs() < 1e-12);
         let sd = ((1.5625 + 18.0625 + 0.5625 + 22.5625) / 3.0f64).sqrt();
@@ -616,12 +682,13 @@ mod tests {
             &[Some(&[][..]), Some(&[0, 1][..]), Some(&[0, 2][..])],
             &[0],
             &r,
+            &[],
         )
         .unwrap();
         assert!(got[0][0].iter().all(|x| x.is_nan()));
         assert!(got[1][0].iter().all(|x| x.is_nan()));
         assert_eq!(got[2][0][0], 2.0);
-        assert!(compute(&data, 1, &[Some(&[7][..])], &[0], &r).is_err());
-        assert!(compute(&data, 1, &[None], &[0], &req(&[], &[101.0])).is_err());
+        assert!(compute(&data, 1, &[Some(&[7][..])], &[0], &r, &[]).is_err());
+        assert!(compute(&data, 1, &[None], &[0], &req(&[], &[101.0]), &[]).is_err());
     }
 }

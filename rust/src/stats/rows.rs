@@ -1,41 +1,82 @@
-//! Visiting rows of a row-major event matrix, all of them or a population's.
-
-use std::ops::Range;
+//! Reading the requested columns of an event matrix, with each column's FCS
+//! scale applied, so statistics can run on a file's own (raw) bytes.
 
 use crate::compensation::apply::Sample;
+use crate::fcs::Scale;
 
-/// Calls `f` with rows `range` of a population (`members`, sorted event
-/// indices; `None` = every event) of the n × p matrix `values`, in order.
-///
-/// Scattered rows wait on memory, and the work on one row is too long for the
-/// processor to run far enough ahead by itself: so that many cache misses are
-/// in flight at once, each batch of rows first reads both ends of every row two
-/// batches ahead (a plain read kept in a sum, not a prefetch instruction, which
-/// would need `unsafe`).
-#[inline(always)]
-pub(crate) fn each_row<T: Sample>(
-    values: &[T],
-    p: usize,
-    members: Option<&[u32]>,
-    range: Range<usize>,
-    mut f: impl FnMut(usize, &[T]),
-) {
-    const BATCH: usize = 8;
-    match members {
-        Some(m) => {
-            let m = &m[range];
-            let mut sink = 0.0f64;
-            for (bi, batch) in m.chunks(BATCH).enumerate() {
-                for &a in m.iter().skip((bi + 2) * BATCH).take(BATCH) {
-                    let row = &values[a as usize * p..][..p];
-                    sink += (row[0].to_f64() + row[p - 1].to_f64()) * 0.0;
-                }
-                for &e in batch {
-                    f(e as usize, &values[e as usize * p..][..p]);
-                }
-            }
-            std::hint::black_box(sink);
+/// An n × p row-major matrix, the columns a request reads, and their scales.
+pub(crate) struct Source<'a, T> {
+    pub values: &'a [T],
+    pub p: usize,
+    pub n: usize,
+    pub cols: &'a [usize],
+    /// Per requested column, its scale; empty when every one is Identity.
+    scales: Vec<Scale>,
+}
+
+impl<'a, T: Sample> Source<'a, T> {
+    /// `scales` is per matrix column (or empty); `cols` index into it.
+    pub(crate) fn new(values: &'a [T], p: usize, cols: &'a [usize], scales: &[Scale]) -> Self {
+        let scaled = scales.iter().any(|&s| s != Scale::Identity);
+        let scales = if scaled {
+            cols.iter()
+                .map(|&c| scales.get(c).copied().unwrap_or(Scale::Identity))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Source {
+            values,
+            p,
+            n: values.len().checked_div(p).unwrap_or(0),
+            cols,
+            scales,
         }
-        None => range.for_each(|e| f(e, &values[e * p..][..p])),
+    }
+
+    /// The value of event `e` in requested column `j`, scaled.
+    #[inline(always)]
+    pub(crate) fn value(&self, e: usize, j: usize) -> T {
+        let x = self.values[e * self.p + self.cols[j]];
+        match self.scales.get(j) {
+            Some(&s) => x.rescaled(s),
+            None => x,
+        }
+    }
+}
+
+/// Row-by-row access to a [`Source`]: a borrowed slice of the row when the
+/// request reads its first k columns unscaled (the usual case), else a copy.
+pub(crate) struct View<'s, 'a, T> {
+    src: &'s Source<'a, T>,
+    direct: bool,
+    buf: Vec<T>,
+}
+
+impl<'s, 'a, T: Sample + Default> View<'s, 'a, T> {
+    pub(crate) fn new(src: &'s Source<'a, T>) -> Self {
+        let direct = src.scales.is_empty() && src.cols.iter().enumerate().all(|(j, &c)| j == c);
+        View {
+            src,
+            direct,
+            buf: vec![T::default(); src.cols.len()],
+        }
+    }
+
+    /// The requested, scaled values of event `e`, in request order.
+    #[inline(always)]
+    pub(crate) fn row(&mut self, e: usize) -> &[T] {
+        let (p, k) = (self.src.p, self.src.cols.len());
+        let row = &self.src.values[e * p..][..p];
+        if self.direct {
+            return &row[..k];
+        }
+        for (o, &c) in self.buf.iter_mut().zip(self.src.cols) {
+            *o = row[c];
+        }
+        for (o, &s) in self.buf.iter_mut().zip(&self.src.scales) {
+            *o = o.rescaled(s);
+        }
+        &self.buf[..k]
     }
 }

@@ -3,6 +3,7 @@
 //! populations from empty to every event, on 1 and 3 threads.
 
 use super::*;
+use crate::fcs::Scale;
 
 struct Lcg(u64);
 
@@ -96,7 +97,7 @@ fn run(
         .num_threads(threads)
         .build()
         .unwrap();
-    pool.install(|| compute(values, p, pops, cols, req))
+    pool.install(|| compute(values, p, pops, cols, req, &[]))
         .unwrap()
 }
 
@@ -146,7 +147,7 @@ fn quantiles_equal_sorting_on_any_population_and_thread_count() {
         let one = run(&values, p, &pops, &cols, &req, 1);
         let three = run(&values, p, &pops, &cols, &req, 3);
         let wide: Vec<f64> = values.iter().map(|&x| x as f64).collect();
-        let as_f64 = compute(&wide, p, &pops, &cols, &req).unwrap();
+        let as_f64 = compute(&wide, p, &pops, &cols, &req, &[]).unwrap();
         for (pi, pop) in pops.iter().enumerate() {
             for (j, &c) in cols.iter().enumerate() {
                 let v: Vec<f64> = match pop {
@@ -203,6 +204,248 @@ fn many_overlapping_populations_split_into_groups() {
             let want = reference(&v, &q.qs, true);
             for (a, b) in got[pi][c].iter().zip(&want) {
                 assert!(same(*a, *b), "pop {pi} col {c}: {a} vs {b}");
+            }
+        }
+    }
+}
+
+/// Mean, SD, min and max as the per-population streaming computed them (the
+/// numbers the shared passes must reproduce bit for bit): chunks of
+/// `moments::CHUNK` members summed in order, squared deviations from each
+/// chunk's mean, chunks combined in order with Chan's formula.
+fn chunked_moments(v: &[f64]) -> [f64; 4] {
+    let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for c in v.chunks(moments::CHUNK) {
+        let cn = c.len() as f64;
+        let cmean = c.iter().fold(0.0, |s, &x| s + x) / cn;
+        let cm2 = c.iter().fold(0.0, |s, &x| s + (x - cmean) * (x - cmean));
+        for &x in c {
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+        if n == 0.0 {
+            (n, mean, m2) = (cn, cmean, cm2);
+        } else {
+            let t = n + cn;
+            let d = cmean - mean;
+            mean += d * cn / t;
+            m2 = m2 + cm2 + d * d * n * cn / t;
+            n = t;
+        }
+    }
+    let sd = if v.len() > 1 {
+        (m2 / (n - 1.0)).sqrt()
+    } else {
+        f64::NAN
+    };
+    [mean, sd, lo, hi]
+}
+
+/// Nested populations whose chunks cross the spans of the shared passes
+/// (and the pass-1 blocks), with every event among them too.
+fn nested(n: usize, seed: u64) -> Vec<Vec<u32>> {
+    let mut g = Lcg(seed);
+    let a: Vec<u32> = (0..n as u32).filter(|_| g.unit() < 0.8).collect();
+    let b: Vec<u32> = a.iter().copied().filter(|_| g.unit() < 0.6).collect();
+    let c: Vec<u32> = b.iter().copied().filter(|_| g.unit() < 0.3).collect();
+    let d: Vec<u32> = a.iter().copied().filter(|&e| e % 5 != 0).collect();
+    // A dense block, then a gap: chunks whose rows sit far apart.
+    let e: Vec<u32> = (0..n as u32)
+        .filter(|&e| e < 20_000 || e % 97 == 0)
+        .collect();
+    vec![a, b, c, d, e]
+}
+
+fn moments_req() -> Request {
+    Request {
+        stats: vec![
+            Stat::Mean,
+            Stat::Sd,
+            Stat::Min,
+            Stat::Max,
+            Stat::Cv,
+            Stat::Median,
+        ],
+        percentiles: vec![5.0, 95.0],
+    }
+}
+
+#[test]
+fn moments_equal_chunked_streaming_bit_for_bit() {
+    let (n, p) = (100_000, 3);
+    let mut values = data(n, p, &[], 31);
+    // Finite values only: with an infinity the mean is inf/NaN either way.
+    for x in values.iter_mut().filter(|x| !x.is_finite()) {
+        *x = 3.5;
+    }
+    let owned = nested(n, 32);
+    let mut pops: Vec<Option<&[u32]>> = owned.iter().map(|v| Some(&v[..])).collect();
+    pops.push(None);
+    let req = moments_req();
+    let wide: Vec<f64> = values.iter().map(|&x| x as f64).collect();
+    for threads in [1, 2, 3] {
+        let got = run(&values, p, &pops, &[0, 1, 2], &req, threads);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let got64 = pool
+            .install(|| compute(&wide, p, &pops, &[2, 0], &req, &[]))
+            .unwrap();
+        for (pi, pop) in pops.iter().enumerate() {
+            for c in 0..p {
+                let v: Vec<f64> = match pop {
+                    Some(m) => m.iter().map(|&i| wide[i as usize * p + c]).collect(),
+                    None => (0..n).map(|i| wide[i * p + c]).collect(),
+                };
+                let [mean, sd, lo, hi] = chunked_moments(&v);
+                let g = &got[pi][c];
+                let want = [mean, sd, lo, hi, 100.0 * sd / mean];
+                for (a, b) in g[..5].iter().zip(&want) {
+                    assert!(
+                        same(*a, *b),
+                        "{threads} threads, pop {pi} col {c}: {a} vs {b}"
+                    );
+                }
+                let q = reference(&v, &Quantiles::of(&req).qs, true);
+                assert!(same(g[5], q[0]) && same(g[6], q[1]) && same(g[7], q[2]));
+                let j = [1, usize::MAX, 0][c];
+                if let Some(g64) = got64[pi].get(j) {
+                    for (a, b) in g64.iter().zip(g) {
+                        assert!(same(*a, *b), "f64 differs: pop {pi} col {c}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn raw_values_with_scales_equal_scaled_values() {
+    let (n, p) = (40_000, 4);
+    let mut g = Lcg(41);
+    let raw: Vec<f32> = (0..n * p)
+        .map(|i| match i % p {
+            0 => (g.next() % 1024) as f32,
+            1 => (g.unit() * 50_000.0) as f32,
+            _ => g.value(false),
+        })
+        .collect();
+    let scales = [
+        Scale::Log {
+            decades: 4.0,
+            offset: 1.0,
+            range: 1024.0,
+        },
+        Scale::TimeStep(0.01),
+        Scale::Identity,
+        Scale::Gain(3.0),
+    ];
+    let scaled: Vec<f32> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| x.rescaled(scales[i % p]))
+        .collect();
+    let owned = nested(n, 42);
+    let mut pops: Vec<Option<&[u32]>> = owned.iter().map(|v| Some(&v[..])).collect();
+    pops.extend([None, Some(&[][..]), Some(&[5][..]), Some(&[1, 2, 3][..])]);
+    for req in [
+        moments_req(),
+        Request {
+            stats: vec![Stat::Mad, Stat::Geomean, Stat::Median],
+            percentiles: vec![],
+        },
+    ] {
+        for cols in [vec![0, 1, 2, 3], vec![3, 1]] {
+            let want = run(&scaled, p, &pops, &cols, &req, 2);
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(3)
+                .build()
+                .unwrap();
+            let got = pool
+                .install(|| compute(&raw, p, &pops, &cols, &req, &scales))
+                .unwrap();
+            let wide: Vec<f64> = raw.iter().map(|&x| x as f64).collect();
+            let got64 = compute(&wide, p, &pops, &cols, &req, &scales).unwrap();
+            let wide_scaled: Vec<f64> = wide
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| x.rescaled(scales[i % p]))
+                .collect();
+            let want64 = compute(&wide_scaled, p, &pops, &cols, &req, &[]).unwrap();
+            let flat = |o: &Vec<Vec<Vec<f64>>>| -> Vec<f64> {
+                o.iter().flatten().flatten().copied().collect()
+            };
+            for (a, b) in flat(&got).iter().zip(flat(&want)) {
+                assert!(same(*a, b), "f32 raw + scales: {a} vs {b}");
+            }
+            for (a, b) in flat(&got64).iter().zip(flat(&want64)) {
+                assert!(same(*a, b), "f64 raw + scales: {a} vs {b}");
+            }
+        }
+    }
+    let req = moments_req();
+    assert!(compute(&raw, p, &pops, &[0], &req, &scales[..2]).is_err());
+}
+
+#[test]
+fn shared_passes_take_empty_single_and_every_event() {
+    let (n, p) = (20_000, 2);
+    let values = data(n, p, &[1], 51);
+    let cols = [0usize, 1];
+    let src = rows::Source::new(&values, p, &cols, &[]);
+    let one = [7u32];
+    let pops: Vec<Option<&[u32]>> = vec![Some(&[][..]), Some(&one[..]), None];
+    let ranks = vec![vec![], vec![0], vec![0, 9_999, 10_000, 19_999]];
+    let need = moments::Need {
+        sums: true,
+        extremes: true,
+        squares: true,
+    };
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let out = pool.install(|| fused::run(&src, &pops, &ranks, need));
+        assert_eq!(out.len(), 3);
+        assert!(out[0].moments.iter().all(|m| m.n == 0.0));
+        let x = values[7 * p] as f64;
+        assert_eq!(out[1].ordered[0], vec![x]);
+        assert!(same(out[1].moments[0].mean, x) && out[1].moments[0].m2 == 0.0);
+        // Column 1 holds NaNs: flagged, no order statistics.
+        assert!(out[2].nan[1] && !out[2].nan[0]);
+        assert!(out[2].ordered[1].iter().all(|v| v.is_nan()));
+        let mut sorted: Vec<f64> = (0..n).map(|i| values[i * p] as f64).collect();
+        sorted.sort_by(f64::total_cmp);
+        for (g, &r) in out[2].ordered[0].iter().zip(&ranks[2]) {
+            assert!(same(*g, sorted[r]));
+        }
+    }
+}
+
+#[test]
+fn more_classes_than_a_pass_takes_keep_moments_exact() {
+    // 12 random overlapping populations: far more patterns than one pass takes.
+    let (n, p) = (40_000, 2);
+    let values = data(n, p, &[], 61);
+    let mut g = Lcg(62);
+    let owned: Vec<Vec<u32>> = (0..12)
+        .map(|_| (0..n as u32).filter(|_| g.unit() < 0.7).collect())
+        .collect();
+    let pops: Vec<Option<&[u32]>> = owned.iter().map(|v| Some(&v[..])).collect();
+    let req = moments_req();
+    let got = run(&values, p, &pops, &[0, 1], &req, 2);
+    for (pi, m) in owned.iter().enumerate() {
+        for c in 0..p {
+            let v: Vec<f64> = m
+                .iter()
+                .map(|&i| values[i as usize * p + c] as f64)
+                .collect();
+            let [mean, sd, lo, hi] = chunked_moments(&v);
+            for (a, b) in got[pi][c][..4].iter().zip([mean, sd, lo, hi]) {
+                assert!(same(*a, b), "pop {pi} col {c}: {a} vs {b}");
             }
         }
     }
