@@ -100,6 +100,7 @@ def gate_events(
     comps: list[tuple[list[int], list[float]]],
     dims: list[tuple[int, int, float, float, float, bool, int | None, tuple[str, list[float]] | None]],
     nodes: list[tuple[str, int | None, list[int], list[float], list[float], list[tuple[int, bool]]]],
+    scales: list[tuple[str, list[float]] | None] = ...,
 ) -> list[npt.NDArray[np.uint32]]: ...
 def population_stats(
     events: npt.NDArray[np.float32] | npt.NDArray[np.float64],
@@ -107,6 +108,7 @@ def population_stats(
     columns: list[int],
     stats: list[str],
     percentiles: list[float],
+    scales: list[tuple[str, list[float]] | None] = ...,
 ) -> npt.NDArray[np.float64]: ...
 
 @final

@@ -71,10 +71,16 @@ def _pct_name(q: float) -> str:
     return "p" + re.sub(r"\.?0+$", "", f"{q:.4f}") if q != int(q) else f"p{int(q)}"
 
 
-def _values(result: GatingResult, on: str) -> npt.NDArray[Any]:
+def _values(result: GatingResult, on: str) -> tuple[npt.NDArray[Any], list[Any]]:
+    """The matrix the kernel reads and the per-channel scales it applies."""
     sample = result.sample
     if on == "scale":
-        return sample.to_numpy()
+        return sample._kernel_events()
+    return _derived(result, on), []
+
+
+def _derived(result: GatingResult, on: str) -> npt.NDArray[Any]:
+    sample = result.sample
     if on not in ("compensated", "transformed"):
         raise InvalidArgumentError(f"on must be 'scale', 'compensated' or 'transformed', not {on!r}")
     ev = sample.compensate().to_numpy() if sample.spillover is not None else sample.to_numpy()
@@ -114,9 +120,9 @@ def population_stats(
     cols = [sample.channel_index(c) for c in chans]
     chans = [sample.channels[i] for i in cols]
     pops = list(result.populations if populations is None else populations)
-    values = _values(result, on)
+    values, scales = _values(result, on)
     members: list[npt.NDArray[np.uint32] | None] = [result.indices(p) for p in pops]
-    flat = _core.population_stats(kernel_matrix(values), members, cols, stats, pcts)
+    flat = _core.population_stats(kernel_matrix(values), members, cols, stats, pcts, scales)
     names = stats + [_pct_name(q) for q in pcts]
     width = len(names)
     grid = flat.reshape(len(pops), len(cols), width)

@@ -175,7 +175,10 @@ def run(
     c = _Compiler(strategy, sample, map_bounds)
     for gate in strategy:
         c.gate(gate)
-    members = _core.gate_events(kernel_matrix(sample.to_numpy()), c.comps, c.dims, c.nodes)
+    # The stored values and each channel's scale when the sample views its file:
+    # the kernel scales as it reads, so no decoded copy is made.
+    events, scales = sample._kernel_events()
+    members = _core.gate_events(kernel_matrix(events), c.comps, c.dims, c.nodes, scales)
     out = {}
     for pid, i in c.node_of.items():
         m = members[i]

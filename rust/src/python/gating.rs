@@ -5,6 +5,7 @@ use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 
 use super::errors::to_pyerr;
+use super::fcs::{scales_from, ScaleTuple};
 use super::transforms::spec;
 use crate::error::{Error, Result};
 use crate::gating::{evaluate, BoolOp, CompSpec, DimSpec, Node, Plan, Predicate, Source};
@@ -89,14 +90,19 @@ fn node(t: NodeTuple) -> Result<Node> {
 }
 
 /// Evaluate a compiled plan; returns each node's member indices (sorted, uint32).
+/// `scales` (one per column, from `Dataset.scales`; empty = as stored) lets the
+/// events be the file's stored values.
 #[pyfunction]
+#[pyo3(signature = (events, comps, dims, nodes, scales=Vec::new()))]
 fn gate_events(
     py: Python<'_>,
     events: &Bound<'_, PyAny>,
     comps: Vec<(Vec<usize>, Vec<f64>)>,
     dims: Vec<DimTuple>,
     nodes: Vec<NodeTuple>,
+    scales: Vec<ScaleTuple>,
 ) -> PyResult<Vec<Py<PyArray1<u32>>>> {
+    let scales = scales_from(scales).map_err(to_pyerr)?;
     let plan = (|| -> Result<Plan> {
         Ok(Plan {
             comps: comps
@@ -108,7 +114,7 @@ fn gate_events(
         })
     })()
     .map_err(to_pyerr)?;
-    let members = with_matrix!(py, events, |s, p| evaluate(&plan, s, p, &[]))?;
+    let members = with_matrix!(py, events, |s, p| evaluate(&plan, s, p, &scales))?;
     Ok(members
         .into_iter()
         .map(|m| m.into_pyarray(py).unbind())

@@ -4,11 +4,14 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use super::errors::to_pyerr;
+use super::fcs::{scales_from, ScaleTuple};
 use crate::error::Error;
 use crate::stats::{compute, Request, Stat};
 
 /// Statistics per population x column, flattened (population, column, statistic).
+/// `scales` as for `gate_events`.
 #[pyfunction]
+#[pyo3(signature = (events, populations, columns, stats, percentiles, scales=Vec::new()))]
 fn population_stats<'py>(
     py: Python<'py>,
     events: &Bound<'py, PyAny>,
@@ -16,7 +19,9 @@ fn population_stats<'py>(
     columns: Vec<usize>,
     stats: Vec<String>,
     percentiles: Vec<f64>,
+    scales: Vec<ScaleTuple>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let scales = scales_from(scales).map_err(to_pyerr)?;
     let stats = stats
         .iter()
         .map(|s| {
@@ -30,7 +35,9 @@ fn population_stats<'py>(
         .map(|p| p.as_ref().map(|a| a.as_slice()).transpose())
         .collect::<Result<_, _>>()
         .map_err(|e| to_pyerr(Error::InvalidArgument(e.to_string())))?;
-    let out = with_matrix!(py, events, |s, p| compute(s, p, &pops, &columns, &req, &[]))?;
+    let out = with_matrix!(py, events, |s, p| compute(
+        s, p, &pops, &columns, &req, &scales
+    ))?;
     let flat: Vec<f64> = out.into_iter().flatten().flatten().collect();
     Ok(flat.into_pyarray(py))
 }
