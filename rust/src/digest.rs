@@ -83,7 +83,7 @@ mod tests {
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
         );
         let data: Vec<u8> = (0..3_000_017u32)
-            .map(|i| (i * 2_654_435_761) as u8)
+            .map(|i| i.wrapping_mul(2_654_435_761) as u8)
             .collect();
         let serial = {
             let mut h = blake3::Hasher::new();
