@@ -11,9 +11,12 @@
 //! - min, max. Any NaN in a population's values makes every statistic but the
 //!   count NaN for that channel (as numpy's do); an empty population gives NaN.
 
+mod bracket;
 mod fused;
+mod lanes;
 mod membership;
 mod moments;
+mod pass;
 mod rows;
 mod select;
 #[cfg(test)]
@@ -109,42 +112,47 @@ pub(crate) fn key(x: f64) -> u64 {
     }
 }
 
-/// A sample type with an order-preserving integer key of its own width: `f32`
-/// data is ordered and histogrammed on `u32` keys, never widened to `f64` first.
+/// A sample type with a signed integer key of its own width that orders like
+/// the values (the IEEE total order): `f32` data is compared on `i32` lanes,
+/// never widened to `f64` first, so a row of 16 values is 16 SIMD lanes.
 pub trait OrderKey: Sample + Default {
-    type Key: Copy + Ord + Send + Sync + Default + std::fmt::Debug;
-    /// Width of the key in bits.
-    const KEY_BITS: u32;
-    /// How many of the key's top bits the first histogram resolves.
-    const TOP_BITS: u32;
-    /// Order-preserving map onto an unsigned integer (the IEEE total order).
-    fn order_key(self) -> Self::Key;
-    /// Bits `shift .. shift + bits` of a key (bits <= 16).
-    fn digit(k: Self::Key, shift: u32, bits: u32) -> usize;
-    /// The value a key came from, as f64.
-    fn from_key(k: Self::Key) -> f64;
+    type Lane: Copy + Ord + Send + Sync + Default + std::fmt::Debug;
+    /// Below and above every value's lane (only a NaN's lane can equal them).
+    const LANE_MIN: Self::Lane;
+    const LANE_MAX: Self::Lane;
+    /// Order-preserving map onto a signed integer.
+    fn lane(self) -> Self::Lane;
+    /// The value a lane came from, as f64.
+    fn from_lane(l: Self::Lane) -> f64;
+    /// A lane's top 16 bits (order-preserving, coarser).
+    fn top16(l: Self::Lane) -> i16;
+    /// The lowest and highest lane with the given top 16 bits.
+    fn spread16(lo: i16, hi: i16) -> (Self::Lane, Self::Lane);
     fn is_nan_value(self) -> bool;
 }
 
 impl OrderKey for f32 {
-    type Key = u32;
-    const KEY_BITS: u32 = 32;
-    // Sign, exponent and 4 mantissa bits: a bucket is 1/16 of a binade.
-    const TOP_BITS: u32 = 13;
+    type Lane = i32;
+    const LANE_MIN: i32 = i32::MIN;
+    const LANE_MAX: i32 = i32::MAX;
     #[inline(always)]
-    fn order_key(self) -> u32 {
-        let b = self.to_bits();
-        // Negative: flip every bit; positive: set the sign bit.
-        b ^ (((b as i32) >> 31) as u32 | (1 << 31))
+    fn lane(self) -> i32 {
+        // Negative values: flip every bit but the sign, so that a larger
+        // magnitude orders lower. The map is its own inverse.
+        let b = self.to_bits() as i32;
+        b ^ (((b >> 31) as u32) >> 1) as i32
     }
     #[inline(always)]
-    fn digit(k: u32, shift: u32, bits: u32) -> usize {
-        ((k >> shift) & ((1 << bits) - 1)) as usize
+    fn from_lane(l: i32) -> f64 {
+        f32::from_bits((l ^ (((l >> 31) as u32) >> 1) as i32) as u32) as f64
     }
     #[inline(always)]
-    fn from_key(k: u32) -> f64 {
-        let b = if k >> 31 == 1 { k ^ (1 << 31) } else { !k };
-        f32::from_bits(b) as f64
+    fn top16(l: i32) -> i16 {
+        (l >> 16) as i16
+    }
+    #[inline(always)]
+    fn spread16(lo: i16, hi: i16) -> (i32, i32) {
+        ((lo as i32) << 16, (hi as i32) << 16 | 0xFFFF)
     }
     #[inline(always)]
     fn is_nan_value(self) -> bool {
@@ -153,21 +161,25 @@ impl OrderKey for f32 {
 }
 
 impl OrderKey for f64 {
-    type Key = u64;
-    const KEY_BITS: u32 = 64;
-    // Sign, exponent and 4 mantissa bits.
-    const TOP_BITS: u32 = 16;
+    type Lane = i64;
+    const LANE_MIN: i64 = i64::MIN;
+    const LANE_MAX: i64 = i64::MAX;
     #[inline(always)]
-    fn order_key(self) -> u64 {
-        key(self)
+    fn lane(self) -> i64 {
+        let b = self.to_bits() as i64;
+        b ^ (((b >> 63) as u64) >> 1) as i64
     }
     #[inline(always)]
-    fn digit(k: u64, shift: u32, bits: u32) -> usize {
-        ((k >> shift) & ((1 << bits) - 1)) as usize
+    fn from_lane(l: i64) -> f64 {
+        f64::from_bits((l ^ (((l >> 63) as u64) >> 1) as i64) as u64)
     }
     #[inline(always)]
-    fn from_key(k: u64) -> f64 {
-        f64::from_bits(if k >> 63 == 1 { k ^ (1 << 63) } else { !k })
+    fn top16(l: i64) -> i16 {
+        (l >> 48) as i16
+    }
+    #[inline(always)]
+    fn spread16(lo: i16, hi: i16) -> (i64, i64) {
+        ((lo as i64) << 48, (hi as i64) << 48 | 0xFFFF_FFFF_FFFF)
     }
     #[inline(always)]
     fn is_nan_value(self) -> bool {
@@ -175,7 +187,8 @@ impl OrderKey for f64 {
     }
 }
 
-/// Below this many values a comparison-based selection is cheaper than histograms.
+/// Below this many members a population gathers each column and selects in
+/// it; from this many on it joins the shared pass over the events.
 pub(crate) const RADIX_MIN: usize = 8192;
 
 /// The values at the given sorted, distinct ranks of `v` (reordered in place).

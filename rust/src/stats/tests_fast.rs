@@ -115,19 +115,16 @@ fn f32_keys_order_like_total_cmp() {
     ]);
     xs.extend([f32::from_bits(1), f32::from_bits(0x8000_0001)]);
     let mut by_key = xs.clone();
-    by_key.sort_by_key(|x| x.order_key());
+    by_key.sort_by_key(|x| x.lane());
     let mut by_cmp = xs.clone();
     by_cmp.sort_by(|a, b| (*a as f64).total_cmp(&(*b as f64)));
     for (a, b) in by_key.iter().zip(&by_cmp) {
         assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
     }
     for x in xs.iter().filter(|x| !x.is_nan()) {
-        assert_eq!(
-            f32::from_key(x.order_key()).to_bits(),
-            (*x as f64).to_bits()
-        );
+        assert_eq!(f32::from_lane(x.lane()).to_bits(), (*x as f64).to_bits());
         let d = *x as f64;
-        assert_eq!(f64::from_key(d.order_key()).to_bits(), d.to_bits());
+        assert_eq!(f64::from_lane(d.lane()).to_bits(), d.to_bits());
     }
 }
 
@@ -449,4 +446,228 @@ fn more_classes_than_a_pass_takes_keep_moments_exact() {
             }
         }
     }
+}
+
+/// Columns on which a sample says little: sorted values, few distinct
+/// values, a constant with a few outliers, signed zeros and infinities, all
+/// NaN; then the usual mix.
+fn adversarial(n: usize, seed: u64) -> (Vec<f32>, usize) {
+    let p = 6;
+    let mut g = Lcg(seed);
+    let mut v = vec![0f32; n * p];
+    for i in 0..n {
+        let row = &mut v[i * p..(i + 1) * p];
+        row[0] = i as f32 * 0.5 - 1000.0;
+        row[1] = (g.next() % 3) as f32;
+        row[2] = if i % 4099 == 7 { 1e30 } else { 2.5 };
+        row[3] = [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY][(g.next() % 4) as usize];
+        row[4] = f32::NAN;
+        row[5] = g.value(false);
+    }
+    (v, p)
+}
+
+fn sorted_ranks(v: &[f64], ranks: &[usize]) -> Vec<f64> {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    ranks.iter().map(|&r| s[r]).collect()
+}
+
+#[test]
+fn bracket_misses_fall_back_to_exact_selection() {
+    let n = 50_000;
+    let (values, p) = adversarial(n, 71);
+    let cols: Vec<usize> = (0..p).collect();
+    let src = rows::Source::new(&values, p, &cols, &[]);
+    let half: Vec<u32> = (0..n as u32).filter(|e| e % 2 == 0).collect();
+    let pops: Vec<Option<&[u32]>> = vec![None, Some(&half)];
+    let sizes = [n, half.len()];
+    let ranks: Vec<Vec<usize>> = sizes
+        .iter()
+        .map(|&m| vec![0, 1, m / 20, m / 2 - 1, m / 2, m - 2, m - 1])
+        .collect();
+    let need = moments::Need::default();
+    let exact = bracket::Tuning::DEFAULT;
+    // No margin, and brackets moved off their ranks either way.
+    let tight = [0.0, 40.0, -40.0].map(|shift| bracket::Tuning {
+        z: 0.0,
+        extra: 0.0,
+        shift,
+        stride: 1.0,
+    });
+    for tune in [exact].iter().chain(&tight) {
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let out = pool.install(|| fused::run_with(&src, &pops, &ranks, need, tune));
+            for (pi, o) in out.iter().enumerate() {
+                if tune.shift != 0.0 {
+                    assert!(o.misses > 0, "pop {pi}: no bracket missed ({tune:?})");
+                }
+                for (j, &c) in cols.iter().enumerate() {
+                    let v: Vec<f64> = match pops[pi] {
+                        Some(m) => m
+                            .iter()
+                            .map(|&i| values[i as usize * p + c] as f64)
+                            .collect(),
+                        None => (0..n).map(|i| values[i * p + c] as f64).collect(),
+                    };
+                    if c == 4 {
+                        assert!(o.nan[j] && o.ordered[j].iter().all(|x| x.is_nan()));
+                        continue;
+                    }
+                    let want = sorted_ranks(&v, &ranks[pi]);
+                    for (g, w) in o.ordered[j].iter().zip(&want) {
+                        assert!(same(*g, *w), "{tune:?} pop {pi} col {c}: {g} vs {w}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn default_brackets_hold_on_adversarial_columns() {
+    let n = 80_000;
+    let (values, p) = adversarial(n, 72);
+    let cols: Vec<usize> = (0..p).collect();
+    let src = rows::Source::new(&values, p, &cols, &[]);
+    let ranks = vec![vec![0, n / 100, n / 2 - 1, n / 2, n - 1]];
+    let out = fused::run(&src, &[None], &ranks, moments::Need::default());
+    // The spread columns (0, 5) are bracketed narrowly enough that nothing
+    // misses; the tied ones (1: three values, 2: one but outliers, 3: four)
+    // would keep most of the column, so the sample sends them to the exact
+    // path instead, and the keys kept stay a small share of the data.
+    assert_eq!(out[0].misses, 3);
+    for j in [0, 1, 2, 3, 5] {
+        let v: Vec<f64> = (0..n).map(|i| values[i * p + j] as f64).collect();
+        let want = sorted_ranks(&v, &ranks[0]);
+        for (g, w) in out[0].ordered[j].iter().zip(&want) {
+            assert!(same(*g, *w), "col {j}: {g} vs {w}");
+        }
+    }
+    assert!(out[0].kept * 20 < n * p, "kept {}", out[0].kept);
+}
+
+/// Requests with ranks 0 and N - 1 (percentiles 0 and 100, min and max) on
+/// populations around the streaming threshold, on f32 and f64 data, on 1
+/// and 3 threads, against sorting.
+#[test]
+fn threshold_populations_and_extreme_ranks_equal_sorting() {
+    let (n, p) = (40_000, 3);
+    let values = data(n, p, &[], 81);
+    let wide: Vec<f64> = values.iter().map(|&x| x as f64).collect();
+    let mut g = Lcg(82);
+    let mut owned: Vec<Vec<u32>> = [RADIX_MIN - 1, RADIX_MIN, RADIX_MIN + 1, RADIX_MIN + 2]
+        .iter()
+        .map(|&m| {
+            let mut s: Vec<u32> = (0..n as u32).filter(|_| g.unit() < 0.4).collect();
+            s.truncate(m);
+            s
+        })
+        .collect();
+    // One member above the threshold: a row that no other population holds.
+    let mut lone = owned[1].clone();
+    let extra = (0..n as u32)
+        .rev()
+        .find(|e| lone.binary_search(e).is_err())
+        .unwrap();
+    lone.push(extra);
+    lone.sort_unstable();
+    owned.push(lone);
+    let pops: Vec<Option<&[u32]>> = owned.iter().map(|v| Some(&v[..])).collect();
+    let req = Request {
+        stats: vec![Stat::Median, Stat::Min, Stat::Max, Stat::Mean],
+        percentiles: vec![0.0, 100.0, 0.01, 99.99],
+    };
+    let q = Quantiles::of(&req);
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let got32 = pool.install(|| compute(&values, p, &pops, &[0, 1, 2], &req, &[]).unwrap());
+        let got64 = pool.install(|| compute(&wide, p, &pops, &[0, 1, 2], &req, &[]).unwrap());
+        for (pi, m) in owned.iter().enumerate() {
+            assert!(m.len() >= RADIX_MIN - 1);
+            for c in 0..p {
+                let v: Vec<f64> = m.iter().map(|&i| wide[i as usize * p + c]).collect();
+                let want = reference(&v, &q.qs, true);
+                let [mean, _, lo, hi] = chunked_moments(&v);
+                for got in [&got32[pi][c], &got64[pi][c]] {
+                    assert!(same(got[0], want[0]), "pop {pi} col {c}: median");
+                    assert!(same(got[1], lo) && same(got[2], hi), "pop {pi} col {c}");
+                    assert!(same(got[3], mean), "pop {pi} col {c}: mean");
+                    for (a, b) in got[4..].iter().zip(&want[1..]) {
+                        assert!(same(*a, *b), "pop {pi} col {c}: {a} vs {b}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn f64_data_with_extremes_equals_sorting() {
+    let (n, p) = (30_000, 2);
+    let mut g = Lcg(91);
+    let values: Vec<f64> = (0..n * p)
+        .map(|i| match g.next() % 50 {
+            0 => f64::INFINITY,
+            1 => f64::NEG_INFINITY,
+            2 => -0.0,
+            3 => 0.0,
+            4 => f64::from_bits(1),
+            5 => -f64::MIN_POSITIVE,
+            6 if i % p == 1 => f64::NAN,
+            7..=20 => 1.0 + (g.next() % 5) as f64 * f64::EPSILON,
+            _ => (g.unit() - 0.5) * 1e300,
+        })
+        .collect();
+    let owned = nested(n, 92);
+    let mut pops: Vec<Option<&[u32]>> = owned.iter().map(|v| Some(&v[..])).collect();
+    pops.push(None);
+    let req = Request {
+        stats: vec![Stat::Median, Stat::Rsd],
+        percentiles: vec![0.0, 2.5, 97.5, 100.0],
+    };
+    let q = Quantiles::of(&req);
+    let one = run64(&values, p, &pops, &req, 1);
+    let three = run64(&values, p, &pops, &req, 3);
+    for (pi, pop) in pops.iter().enumerate() {
+        for c in 0..p {
+            let v: Vec<f64> = match pop {
+                Some(m) => m.iter().map(|&i| values[i as usize * p + c]).collect(),
+                None => (0..n).map(|i| values[i * p + c]).collect(),
+            };
+            let want = reference(&v, &q.qs, true);
+            let got = &one[pi][c];
+            assert!(same(got[0], want[0]), "pop {pi} col {c}");
+            assert!(same(got[1], (want[2] - want[1]) / 2.0));
+            for (a, b) in got[2..].iter().zip(&want[3..]) {
+                assert!(same(*a, *b), "pop {pi} col {c}: {a} vs {b}");
+            }
+            for (a, b) in got.iter().zip(&three[pi][c]) {
+                assert!(same(*a, *b), "threads differ: pop {pi} col {c}");
+            }
+        }
+    }
+}
+
+fn run64(
+    values: &[f64],
+    p: usize,
+    pops: &[Option<&[u32]>],
+    req: &Request,
+    threads: usize,
+) -> Vec<Vec<Vec<f64>>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let cols: Vec<usize> = (0..p).collect();
+    pool.install(|| compute(values, p, pops, &cols, req, &[]))
+        .unwrap()
 }
