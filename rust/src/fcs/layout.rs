@@ -94,6 +94,24 @@ pub enum Scale {
 }
 
 impl Scale {
+    /// Whether the scale never reverses the order of two values, so that the
+    /// value at a rank of scaled data is the scaled value at that rank of the
+    /// raw data (rounding to the stored width is monotone too), and a NaN
+    /// comes only from a NaN.
+    pub fn is_increasing(self) -> bool {
+        let pos = |x: f64| x.is_finite() && x > 0.0;
+        match self {
+            Scale::Identity => true,
+            Scale::Gain(g) => pos(g),
+            Scale::TimeStep(t) => pos(t),
+            Scale::Log {
+                decades,
+                offset,
+                range,
+            } => pos(decades) && pos(offset) && pos(range),
+        }
+    }
+
     #[inline(always)]
     pub fn apply(self, v: f64) -> f64 {
         match self {

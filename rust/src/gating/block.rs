@@ -111,7 +111,21 @@ pub(super) fn avx2_available() -> bool {
     }
 }
 
-/// Evaluate every node on the block; append each node's members to `out`.
+/// Where a block's members go: the chunk's membership bits, node by node
+/// ([`CHUNK_WORDS`] words each), and the chunk's count per node.
+pub(super) struct Marks<'a> {
+    pub words: &'a mut [u64],
+    pub counts: &'a mut [u32],
+    /// The block's first word within each node's run.
+    pub at: usize,
+}
+
+/// Words of membership bits per node and chunk.
+pub(super) const CHUNK_WORDS: usize = CHUNK / 64;
+/// Rows per parallel task: fixed, so the split never depends on the thread count.
+pub(super) const CHUNK: usize = 16 * BLOCK;
+
+/// Evaluate every node on the block; mark each node's members in `out`.
 /// With `avx2` (and a CPU that has it), the same code compiled for AVX2 runs: twice the lanes in the row-parallel loops, and the same IEEE
 /// operations (Rust never fuses a multiply and an add), so the same bits.
 #[inline]
@@ -119,7 +133,7 @@ pub(super) fn block<T: Sample>(
     prog: &Program,
     s: &mut Scratch<T>,
     rows: &Rows<'_, T>,
-    out: &mut [Vec<u32>],
+    out: &mut Marks<'_>,
     avx2: bool,
 ) {
     #[cfg(target_arch = "x86_64")]
@@ -139,7 +153,7 @@ fn block_avx2<T: Sample>(
     prog: &Program,
     s: &mut Scratch<T>,
     rows: &Rows<'_, T>,
-    out: &mut [Vec<u32>],
+    out: &mut Marks<'_>,
 ) {
     block_body(prog, s, rows, out);
 }
@@ -150,7 +164,7 @@ fn block_body<T: Sample>(
     prog: &Program,
     s: &mut Scratch<T>,
     rows: &Rows<'_, T>,
-    out: &mut [Vec<u32>],
+    out: &mut Marks<'_>,
 ) {
     let Scratch {
         all,
@@ -195,8 +209,11 @@ fn block_body<T: Sample>(
                 bits[r as usize / 64] |= 1 << (r % 64);
             }
         }
-        let first = rows.first as u32;
-        out[i].extend(mine[..hits].iter().map(|&r| first + r as u32));
+        let dst = &mut out.words[i * CHUNK_WORDS + out.at..][..WORDS];
+        for &r in &mine[..hits] {
+            dst[r as usize / 64] |= 1 << (r % 64);
+        }
+        out.counts[i] += hits as u32;
     }
 }
 

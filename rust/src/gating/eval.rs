@@ -10,15 +10,14 @@
 
 use rayon::prelude::*;
 
-use super::block::{avx2_available, block, Rows, Scratch, BLOCK};
+use super::block::{
+    avx2_available, block, Marks, Rows, Scratch, BLOCK, CHUNK, CHUNK_WORDS as WORDS,
+};
 use super::plan::Plan;
 use super::program::compile;
 use crate::compensation::apply::Sample;
 use crate::error::{Error, Result};
 use crate::fcs::Scale;
-
-/// Rows per parallel task: fixed, so the split never depends on the thread count.
-const CHUNK: usize = 16 * BLOCK;
 
 /// Evaluate `plan` on row-major `values` (n × p). Returns each node's members
 /// (sorted event indices).
@@ -67,13 +66,20 @@ pub(super) fn evaluate_with<T: Sample>(
     plan.validate(p)?;
     let prog = compile(plan, scales)?;
     let nodes = plan.nodes.len();
-    let chunks: Vec<Vec<Vec<u32>>> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map_init(
+    // First every chunk marks its members in bits (n / 8 bytes per node, not
+    // growing lists); then each node's members are written once, into an
+    // array of exactly its size, every chunk filling its own part.
+    let nchunks = n.div_ceil(CHUNK);
+    let mut words = vec![0u64; nchunks * nodes * WORDS];
+    let mut counts = vec![0u32; nchunks * nodes];
+    words
+        .par_chunks_mut(nodes * WORDS)
+        .zip(counts.par_chunks_mut(nodes))
+        .enumerate()
+        .for_each_init(
             || Scratch::<T>::new(&prog),
-            |scratch, ci| {
+            |scratch, (ci, (words, counts))| {
                 let end = ((ci + 1) * CHUNK).min(n);
-                let mut out = vec![Vec::new(); nodes];
                 for first in (ci * CHUNK..end).step_by(BLOCK) {
                     let rows = Rows {
                         values,
@@ -81,20 +87,56 @@ pub(super) fn evaluate_with<T: Sample>(
                         first,
                         n: BLOCK.min(end - first),
                     };
+                    let at = (first - ci * CHUNK) / 64;
+                    let mut out = Marks { words, counts, at };
                     block(&prog, scratch, &rows, &mut out, avx2);
                 }
-                out
             },
-        )
-        .collect();
-    Ok((0..nodes)
-        .into_par_iter()
+        );
+    let mut members: Vec<Vec<u32>> = (0..nodes)
         .map(|g| {
-            let mut all = Vec::with_capacity(chunks.iter().map(|c| c[g].len()).sum());
-            for c in &chunks {
-                all.extend_from_slice(&c[g]);
-            }
-            all
+            let total: usize = counts
+                .iter()
+                .skip(g)
+                .step_by(nodes)
+                .map(|&c| c as usize)
+                .sum();
+            vec![0u32; total]
         })
-        .collect())
+        .collect();
+    // Per chunk, its part of every node's members.
+    let mut parts: Vec<Vec<&mut [u32]>> = (0..nchunks).map(|_| Vec::with_capacity(nodes)).collect();
+    for (g, m) in members.iter_mut().enumerate() {
+        let mut rest = &mut m[..];
+        for (ci, part) in parts.iter_mut().enumerate() {
+            let (mine, tail) = rest.split_at_mut(counts[ci * nodes + g] as usize);
+            part.push(mine);
+            rest = tail;
+        }
+    }
+    parts
+        .into_par_iter()
+        .zip(words.par_chunks(nodes * WORDS))
+        .enumerate()
+        .for_each(|(ci, (part, words))| {
+            for (g, dst) in part.into_iter().enumerate() {
+                unpack(&words[g * WORDS..][..WORDS], (ci * CHUNK) as u32, dst);
+            }
+        });
+    Ok(members)
+}
+
+/// The indices of the set bits of `words`, plus `base`, in order, into `dst`
+/// (which holds exactly as many).
+fn unpack(words: &[u64], base: u32, dst: &mut [u32]) {
+    let mut out = dst.iter_mut();
+    for (w, &bits) in words.iter().enumerate() {
+        let mut b = bits;
+        while b != 0 {
+            if let Some(o) = out.next() {
+                *o = base + (w * 64) as u32 + b.trailing_zeros();
+            }
+            b &= b - 1;
+        }
+    }
 }

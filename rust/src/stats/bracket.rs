@@ -198,21 +198,28 @@ fn bounds_of<L: Copy + Ord>(col: &mut [L], windows: &[Window], min: L, max: L) -
     windows.iter().map(|w| (get(w.lo), get(w.hi))).collect()
 }
 
-/// Most of a population's sample a bracket may hold once widened to whole
-/// top-16-bit runs (a normal bracket holds a few percent).
-const CROWDED: usize = 8;
+/// How many times the sample positions of its window a bracket may hold once
+/// widened to whole top-16-bit runs (widening adds a little at each end).
+const CROWDED: usize = 4;
 
 /// The bracket, or one that keeps nothing (so its ranks take the exact path)
-/// when the sample shows it would keep more than 1/[`CROWDED`] of the keys:
-/// heavy ties or values packed into a narrow range would otherwise keep a
-/// large part of the column in memory.
-fn unless_crowded<T: OrderKey>(col: &[T::Lane], lo: T::Lane, hi: T::Lane) -> (T::Lane, T::Lane) {
+/// when the sample shows it would keep far more keys than its window spans
+/// and a good part of the population: heavy ties or values packed into a
+/// narrow range would otherwise keep much of the column in memory.
+fn unless_crowded<T: OrderKey>(
+    col: &[T::Lane],
+    w: &Window,
+    lo: T::Lane,
+    hi: T::Lane,
+) -> (T::Lane, T::Lane) {
+    let m = col.len() as i64;
+    let span = (w.hi.min(m - 1) - w.lo.max(0) + 1).max(1) as usize;
     let (a, b) = (T::top16(lo), T::top16(hi));
     let inside = col
         .iter()
         .filter(|&&x| (a..=b).contains(&T::top16(x)))
         .count();
-    if inside > 64 && inside * CROWDED > col.len() {
+    if inside > CROWDED * span + 64 && inside * 8 > col.len() {
         (T::LANE_MIN, T::LANE_MIN)
     } else {
         (lo, hi)
@@ -259,7 +266,8 @@ pub(crate) fn plan<T: OrderKey>(
                 .collect();
             let b = bounds_of(&mut col, &windows[i], T::LANE_MIN, T::LANE_MAX);
             b.into_iter()
-                .map(|(lo, hi)| unless_crowded::<T>(&col, lo, hi))
+                .zip(&windows[i])
+                .map(|((lo, hi), w)| unless_crowded::<T>(&col, w, lo, hi))
                 .collect()
         })
         .collect();

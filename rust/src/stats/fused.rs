@@ -125,7 +125,11 @@ fn group<T: OrderKey>(
     };
     let (np, k, nc) = (pops.len(), src.cols.len(), mb.patterns.len());
     let order = ranks.iter().any(|r| !r.is_empty());
-    let plan = order.then(|| bracket::plan(src, pops, ranks, &mb, tune));
+    // Order statistics on the stored values when the scales keep the order:
+    // no scaling per event, only of the values selected.
+    let stored = src.for_order();
+    let ksrc = stored.as_ref().unwrap_or(src);
+    let plan = order.then(|| bracket::plan(ksrc, pops, ranks, &mb, tune));
     let lookup = plan.as_ref().map(|p| Lookup::new::<T>(p, &mb));
     let threads = rayon::current_num_threads().max(1);
     let slots = plan.as_ref().map_or(0, |p| p.ranks_in.len());
@@ -147,6 +151,7 @@ fn group<T: OrderKey>(
     spread(&mut ws, &spans, |w, span| {
         pass::keys_and_sums(
             w,
+            ksrc,
             src,
             &mb,
             pops,
@@ -188,7 +193,17 @@ fn group<T: OrderKey>(
     }
     let selected = plan.as_ref().map(|plan| {
         let tallies: Vec<&Tally<T::Lane>> = ws.iter().map(|w| &w.tally).collect();
-        select::finish(plan, &tallies, &mb.patterns, src, pops, ranks, &nan)
+        let mut s = select::finish(plan, &tallies, &mb.patterns, ksrc, pops, ranks, &nan);
+        if stored.is_some() && src.is_scaled() {
+            for cols in &mut s.ordered {
+                for (j, vals) in cols.iter_mut().enumerate() {
+                    for v in vals.iter_mut().filter(|v| !v.is_nan()) {
+                        *v = src.scaled(j, T::from_f64(*v)).to_f64();
+                    }
+                }
+            }
+        }
+        s
     });
     let (ordered, misses, kept) = match selected {
         Some(s) => (s.ordered, s.misses, s.kept),

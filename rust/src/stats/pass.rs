@@ -65,8 +65,12 @@ pub(crate) struct Worker<L> {
 }
 
 /// The pass over one span: keys against the brackets, NaN flags, moment sums.
+/// Keys and NaN flags come from `ksrc`, sums from `src`: the same columns,
+/// `ksrc` possibly unscaled (see [`Source::for_order`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn keys_and_sums<T: OrderKey>(
     w: &mut Worker<T::Lane>,
+    ksrc: &Source<'_, T>,
     src: &Source<'_, T>,
     mb: &Membership,
     pops: &[Option<&[u32]>],
@@ -76,7 +80,9 @@ pub(crate) fn keys_and_sums<T: OrderKey>(
 ) {
     let k = src.cols.len();
     let kb = k.div_ceil(W);
-    let mut view = View::new(src);
+    let mut view = View::new(ksrc);
+    // Sums need the scaled values only when the keys are read unscaled.
+    let mut sview = (src.is_scaled() && !ksrc.is_scaled()).then(|| View::new(src));
     let mut xs = vec![0f64; k];
     // Lanes past the last column stay 0: no bracket counts or keeps them.
     let mut keys = vec![[T::Lane::default(); W]; kb];
@@ -133,6 +139,10 @@ pub(crate) fn keys_and_sums<T: OrderKey>(
             }
         }
         if let Some(fold) = sums {
+            let v = match sview.as_mut() {
+                Some(sv) => sv.row(e),
+                None => v,
+            };
             for (o, &x) in xs.iter_mut().zip(v) {
                 *o = x.to_f64();
             }
@@ -143,7 +153,8 @@ pub(crate) fn keys_and_sums<T: OrderKey>(
         flush(lk, below, &mut tally.below, k);
     }
     if let Some(fold) = sums {
-        moments.finish(pops, fold, |e, xs| read_f64(&mut view, e, xs));
+        let view = sview.as_mut().unwrap_or(&mut view);
+        moments.finish(pops, fold, |e, xs| read_f64(view, e, xs));
     }
 }
 

@@ -34,6 +34,36 @@ impl<'a, T: Sample> Source<'a, T> {
         }
     }
 
+    /// The same columns read as stored, when every scale keeps the order
+    /// (order statistics then run on the stored keys and only the selected
+    /// values are scaled: see [`Source::scaled`]); else `None`.
+    pub(crate) fn for_order(&self) -> Option<Source<'a, T>> {
+        self.scales
+            .iter()
+            .all(|s| s.is_increasing())
+            .then(|| Source {
+                values: self.values,
+                p: self.p,
+                n: self.n,
+                cols: self.cols,
+                scales: Vec::new(),
+            })
+    }
+
+    /// Whether any requested column has a scale.
+    pub(crate) fn is_scaled(&self) -> bool {
+        !self.scales.is_empty()
+    }
+
+    /// A stored value of requested column `j`, scaled.
+    #[inline(always)]
+    pub(crate) fn scaled(&self, j: usize, x: T) -> T {
+        match self.scales.get(j) {
+            Some(&s) => x.rescaled(s),
+            None => x,
+        }
+    }
+
     /// The value of event `e` in requested column `j`, scaled.
     #[inline(always)]
     pub(crate) fn value(&self, e: usize, j: usize) -> T {

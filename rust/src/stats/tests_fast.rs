@@ -329,7 +329,7 @@ fn raw_values_with_scales_equal_scaled_values() {
             _ => g.value(false),
         })
         .collect();
-    let scales = [
+    let increasing = [
         Scale::Log {
             decades: 4.0,
             offset: 1.0,
@@ -339,51 +339,58 @@ fn raw_values_with_scales_equal_scaled_values() {
         Scale::Identity,
         Scale::Gain(3.0),
     ];
-    let scaled: Vec<f32> = raw
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| x.rescaled(scales[i % p]))
-        .collect();
-    let owned = nested(n, 42);
-    let mut pops: Vec<Option<&[u32]>> = owned.iter().map(|v| Some(&v[..])).collect();
-    pops.extend([None, Some(&[][..]), Some(&[5][..]), Some(&[1, 2, 3][..])]);
-    for req in [
-        moments_req(),
-        Request {
-            stats: vec![Stat::Mad, Stat::Geomean, Stat::Median],
-            percentiles: vec![],
-        },
-    ] {
-        for cols in [vec![0, 1, 2, 3], vec![3, 1]] {
-            let want = run(&scaled, p, &pops, &cols, &req, 2);
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(3)
-                .build()
-                .unwrap();
-            let got = pool
-                .install(|| compute(&raw, p, &pops, &cols, &req, &scales))
-                .unwrap();
-            let wide: Vec<f64> = raw.iter().map(|&x| x as f64).collect();
-            let got64 = compute(&wide, p, &pops, &cols, &req, &scales).unwrap();
-            let wide_scaled: Vec<f64> = wide
-                .iter()
-                .enumerate()
-                .map(|(i, &x)| x.rescaled(scales[i % p]))
-                .collect();
-            let want64 = compute(&wide_scaled, p, &pops, &cols, &req, &[]).unwrap();
-            let flat = |o: &Vec<Vec<Vec<f64>>>| -> Vec<f64> {
-                o.iter().flatten().flatten().copied().collect()
-            };
-            for (a, b) in flat(&got).iter().zip(flat(&want)) {
-                assert!(same(*a, b), "f32 raw + scales: {a} vs {b}");
-            }
-            for (a, b) in flat(&got64).iter().zip(flat(&want64)) {
-                assert!(same(*a, b), "f64 raw + scales: {a} vs {b}");
+    // A negative gain reverses the order: order statistics then run on the
+    // scaled values rather than on the stored ones.
+    let mut reversing = increasing;
+    reversing[3] = Scale::Gain(-2.0);
+    for scales in [increasing, reversing] {
+        let scaled: Vec<f32> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| x.rescaled(scales[i % p]))
+            .collect();
+        let owned = nested(n, 42);
+        let mut pops: Vec<Option<&[u32]>> = owned.iter().map(|v| Some(&v[..])).collect();
+        pops.extend([None, Some(&[][..]), Some(&[5][..]), Some(&[1, 2, 3][..])]);
+        for req in [
+            moments_req(),
+            Request {
+                stats: vec![Stat::Mad, Stat::Geomean, Stat::Median],
+                percentiles: vec![],
+            },
+        ] {
+            for cols in [vec![0, 1, 2, 3], vec![3, 1]] {
+                let want = run(&scaled, p, &pops, &cols, &req, 2);
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(3)
+                    .build()
+                    .unwrap();
+                let got = pool
+                    .install(|| compute(&raw, p, &pops, &cols, &req, &scales))
+                    .unwrap();
+                let wide: Vec<f64> = raw.iter().map(|&x| x as f64).collect();
+                let got64 = compute(&wide, p, &pops, &cols, &req, &scales).unwrap();
+                let wide_scaled: Vec<f64> = wide
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| x.rescaled(scales[i % p]))
+                    .collect();
+                let want64 = compute(&wide_scaled, p, &pops, &cols, &req, &[]).unwrap();
+                let flat = |o: &Vec<Vec<Vec<f64>>>| -> Vec<f64> {
+                    o.iter().flatten().flatten().copied().collect()
+                };
+                for (a, b) in flat(&got).iter().zip(flat(&want)) {
+                    assert!(same(*a, b), "f32 raw + scales: {a} vs {b}");
+                }
+                for (a, b) in flat(&got64).iter().zip(flat(&want64)) {
+                    assert!(same(*a, b), "f64 raw + scales: {a} vs {b}");
+                }
             }
         }
     }
+    let scales = increasing;
     let req = moments_req();
-    assert!(compute(&raw, p, &pops, &[0], &req, &scales[..2]).is_err());
+    assert!(compute(&raw, p, &[None], &[0], &req, &scales[..2]).is_err());
 }
 
 #[test]
