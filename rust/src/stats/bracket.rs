@@ -37,6 +37,8 @@ pub(crate) struct Tuning {
     pub shift: f64,
     /// Scales the sampling stride.
     pub stride: f64,
+    /// Whether the pass may use SIMD builds (tests compare both).
+    pub simd: bool,
 }
 
 impl Tuning {
@@ -46,6 +48,7 @@ impl Tuning {
         extra: 3.0,
         shift: 0.0,
         stride: 1.0,
+        simd: true,
     };
 }
 
@@ -58,15 +61,6 @@ pub(crate) struct Bounds<L> {
     pub hi: [L; W],
 }
 
-impl<L: Copy> Bounds<L> {
-    pub(crate) fn map<M>(&self, f: impl Fn(L) -> M) -> Bounds<M> {
-        Bounds {
-            lo: self.lo.map(&f),
-            hi: self.hi.map(&f),
-        }
-    }
-}
-
 /// The brackets of every population of a group.
 pub(crate) struct Plan<L> {
     /// Columns.
@@ -75,17 +69,8 @@ pub(crate) struct Plan<L> {
     pub slots_of: Vec<Range<usize>>,
     /// Per slot, its ranks: indices into its population's rank list.
     pub ranks_in: Vec<Range<usize>>,
-    /// Per (slot, block of columns). Each bound is widened to the whole run
-    /// of keys sharing its top 16 bits, which is what the pass compares.
+    /// Per (slot, block of columns).
     pub bounds: Vec<Bounds<L>>,
-}
-
-impl<L: Copy> Plan<L> {
-    /// Bracket of slot `s` in column `j`.
-    pub(crate) fn bracket(&self, s: usize, j: usize) -> (L, L) {
-        let b = &self.bounds[s * self.k.div_ceil(W) + j / W];
-        (b.lo[j % W], b.hi[j % W])
-    }
 }
 
 /// One population's slot: its ranks, and the sample positions of its bounds
@@ -198,8 +183,8 @@ fn bounds_of<L: Copy + Ord>(col: &mut [L], windows: &[Window], min: L, max: L) -
     windows.iter().map(|w| (get(w.lo), get(w.hi))).collect()
 }
 
-/// How many times the sample positions of its window a bracket may hold once
-/// widened to whole top-16-bit runs (widening adds a little at each end).
+/// How many times the sample positions of its window a bracket may hold
+/// (more only with ties at its ends).
 const CROWDED: usize = 4;
 
 /// The bracket, or one that keeps nothing (so its ranks take the exact path)
@@ -214,11 +199,7 @@ fn unless_crowded<T: OrderKey>(
 ) -> (T::Lane, T::Lane) {
     let m = col.len() as i64;
     let span = (w.hi.min(m - 1) - w.lo.max(0) + 1).max(1) as usize;
-    let (a, b) = (T::top16(lo), T::top16(hi));
-    let inside = col
-        .iter()
-        .filter(|&&x| (a..=b).contains(&T::top16(x)))
-        .count();
+    let inside = col.iter().filter(|&&x| (lo..=hi).contains(&x)).count();
     if inside > CROWDED * span + 64 && inside * 8 > col.len() {
         (T::LANE_MIN, T::LANE_MIN)
     } else {
@@ -288,8 +269,7 @@ pub(crate) fn plan<T: OrderKey>(
                     hi: [T::LANE_MIN; W],
                 };
                 for (l, j) in (b * W..k.min((b + 1) * W)).enumerate() {
-                    let (lo, hi) = bounds[i * k + j][g];
-                    (bd.lo[l], bd.hi[l]) = T::spread16(T::top16(lo), T::top16(hi));
+                    (bd.lo[l], bd.hi[l]) = bounds[i * k + j][g];
                 }
                 plan.bounds.push(bd);
             }

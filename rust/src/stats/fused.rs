@@ -7,9 +7,8 @@
 //! row's populations come from its class (membership pattern, see
 //! [`super::membership`]). For order statistics, a sample of each population
 //! first gives brackets around its wanted ranks ([`super::bracket`]); the pass
-//! then counts, per (population, column), the keys below each bracket and
-//! keeps the few inside one, once per (class, column) rather than once per
-//! population, and selection runs on those ([`super::select`]).
+//! then counts, per (bracket, column), the keys below the bracket and keeps
+//! the few inside it, and selection runs on those ([`super::select`]).
 //! The pass also notes NaNs per class and folds each row into the open moment
 //! chunks of its populations ([`super::moments`]); squared deviations, which
 //! need the chunks' means, take a second pass when asked for.
@@ -23,12 +22,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use super::bracket::{self, Tuning};
-use super::lanes::W;
+use super::lanes::{Hits, Kept, Lookup, W};
 use super::membership::classify;
 use super::moments::{self, Fold, Moments, Need, Tracker};
-use super::pass::{self, Lookup, Worker};
+use super::pass::{self, Worker};
 use super::rows::Source;
-use super::select::{self, Tally};
+use super::select;
 use super::OrderKey;
 
 fn borrow(v: &[(usize, Vec<f64>)]) -> Vec<(usize, &[f64])> {
@@ -130,17 +129,17 @@ fn group<T: OrderKey>(
     let stored = src.for_order();
     let ksrc = stored.as_ref().unwrap_or(src);
     let plan = order.then(|| bracket::plan(ksrc, pops, ranks, &mb, tune));
-    let lookup = plan.as_ref().map(|p| Lookup::new::<T>(p, &mb));
+    let lookup = Lookup::new(plan.as_ref(), &mb, k);
     let threads = rayon::current_num_threads().max(1);
     let slots = plan.as_ref().map_or(0, |p| p.ranks_in.len());
     let mut ws: Vec<Worker<T::Lane>> = (0..threads)
         .map(|_| Worker {
-            nan: vec![false; nc * k],
-            below: vec![[0; W]; lookup.as_ref().map_or(0, |l| l.bounds.len())],
-            tally: Tally {
-                below: vec![0; slots * k],
-                kept: vec![Vec::new(); nc * k],
+            hits: Hits {
+                below: vec![[0; W]; lookup.bounds.len()],
+                kept: vec![Kept::new(); slots * k.div_ceil(W)],
+                nan: vec![false; nc * k],
             },
+            below: vec![0; slots * k],
             moments: Tracker::new(np, k),
         })
         .collect();
@@ -156,14 +155,17 @@ fn group<T: OrderKey>(
             &mb,
             pops,
             span,
-            lookup.as_ref(),
+            &lookup,
             need.sums.then_some(sums),
+            tune.simd,
         );
     });
     // Per (population, column): NaN, from the classes'.
     let in_class = |i: usize, c: usize| mb.patterns[c] >> i & 1 == 1;
     let nan: Vec<bool> = (0..np * k)
-        .map(|s| (0..nc).any(|c| in_class(s / k, c) && ws.iter().any(|w| w.nan[c * k + s % k])))
+        .map(|s| {
+            (0..nc).any(|c| in_class(s / k, c) && ws.iter().any(|w| w.hits.nan[c * k + s % k]))
+        })
         .collect();
     let done1: Vec<moments::Done> = ws
         .iter_mut()
@@ -192,8 +194,9 @@ fn group<T: OrderKey>(
             .collect();
     }
     let selected = plan.as_ref().map(|plan| {
-        let tallies: Vec<&Tally<T::Lane>> = ws.iter().map(|w| &w.tally).collect();
-        let mut s = select::finish(plan, &tallies, &mb.patterns, ksrc, pops, ranks, &nan);
+        let below: Vec<&[u64]> = ws.iter().map(|w| &w.below[..]).collect();
+        let kept: Vec<&[Kept<T::Lane>]> = ws.iter().map(|w| &w.hits.kept[..]).collect();
+        let mut s = select::finish(plan, &below, &kept, ksrc, pops, ranks, &nan);
         if stored.is_some() && src.is_scaled() {
             for cols in &mut s.ordered {
                 for (j, vals) in cols.iter_mut().enumerate() {

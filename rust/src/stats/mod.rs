@@ -115,8 +115,8 @@ pub(crate) fn key(x: f64) -> u64 {
 /// A sample type with a signed integer key of its own width that orders like
 /// the values (the IEEE total order): `f32` data is compared on `i32` lanes,
 /// never widened to `f64` first, so a row of 16 values is 16 SIMD lanes.
-pub trait OrderKey: Sample + Default {
-    type Lane: Copy + Ord + Send + Sync + Default + std::fmt::Debug;
+pub trait OrderKey: Sample + Default + 'static {
+    type Lane: Copy + Ord + Send + Sync + Default + std::fmt::Debug + 'static;
     /// Below and above every value's lane (only a NaN's lane can equal them).
     const LANE_MIN: Self::Lane;
     const LANE_MAX: Self::Lane;
@@ -124,10 +124,6 @@ pub trait OrderKey: Sample + Default {
     fn lane(self) -> Self::Lane;
     /// The value a lane came from, as f64.
     fn from_lane(l: Self::Lane) -> f64;
-    /// A lane's top 16 bits (order-preserving, coarser).
-    fn top16(l: Self::Lane) -> i16;
-    /// The lowest and highest lane with the given top 16 bits.
-    fn spread16(lo: i16, hi: i16) -> (Self::Lane, Self::Lane);
     fn is_nan_value(self) -> bool;
 }
 
@@ -147,14 +143,6 @@ impl OrderKey for f32 {
         f32::from_bits((l ^ (((l >> 31) as u32) >> 1) as i32) as u32) as f64
     }
     #[inline(always)]
-    fn top16(l: i32) -> i16 {
-        (l >> 16) as i16
-    }
-    #[inline(always)]
-    fn spread16(lo: i16, hi: i16) -> (i32, i32) {
-        ((lo as i32) << 16, (hi as i32) << 16 | 0xFFFF)
-    }
-    #[inline(always)]
     fn is_nan_value(self) -> bool {
         self.is_nan()
     }
@@ -172,14 +160,6 @@ impl OrderKey for f64 {
     #[inline(always)]
     fn from_lane(l: i64) -> f64 {
         f64::from_bits((l ^ (((l >> 63) as u64) >> 1) as i64) as u64)
-    }
-    #[inline(always)]
-    fn top16(l: i64) -> i16 {
-        (l >> 48) as i16
-    }
-    #[inline(always)]
-    fn spread16(lo: i16, hi: i16) -> (i64, i64) {
-        ((lo as i64) << 48, (hi as i64) << 48 | 0xFFFF_FFFF_FFFF)
     }
     #[inline(always)]
     fn is_nan_value(self) -> bool {

@@ -93,6 +93,37 @@ impl<'s, 'a, T: Sample + Default> View<'s, 'a, T> {
         }
     }
 
+    /// Values per row: the requested columns.
+    #[inline(always)]
+    pub(crate) fn width(&self) -> usize {
+        self.src.cols.len()
+    }
+
+    /// Asks the CPU to start loading event `e`'s row (ignored past the end).
+    /// The pass does enough work per row that the out-of-order window never
+    /// reaches the next row's load, and hardware prefetchers stop at page
+    /// boundaries: without this, the first lines of every page stall it.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, e: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let p = self.src.p;
+            if (e + 1) * p <= self.src.values.len() {
+                let row = self.src.values[e * p..].as_ptr() as *const i8;
+                let last = (p * std::mem::size_of::<T>()).saturating_sub(1);
+                // SAFETY: a prefetch reads nothing and cannot fault; both
+                // addresses lie inside the row.
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>(row);
+                    _mm_prefetch::<_MM_HINT_T0>(row.add(last));
+                }
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = e;
+    }
+
     /// The requested, scaled values of event `e`, in request order.
     #[inline(always)]
     pub(crate) fn row(&mut self, e: usize) -> &[T] {

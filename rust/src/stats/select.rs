@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::bracket::Plan;
+use super::lanes::{Kept, W};
 use super::rows::Source;
 use super::OrderKey;
 
@@ -25,14 +26,6 @@ pub(crate) fn at_ranks<L: Copy + Ord>(v: &mut [L], ranks: &[usize]) -> Vec<L> {
     out
 }
 
-/// What one worker's share of the pass left: per (slot, column), the keys
-/// below the bracket (a count); per (class, column), the keys inside a
-/// bracket of one of the class's populations.
-pub(crate) struct Tally<L> {
-    pub below: Vec<u64>,
-    pub kept: Vec<Vec<L>>,
-}
-
 /// Per population: per column, the values at its ranks (NaN for a column
 /// holding a NaN); how many columns a bracket missed in (recomputed exactly
 /// from all the population's keys); how many keys its brackets kept.
@@ -42,24 +35,58 @@ pub(crate) struct Selected {
     pub kept: Vec<usize>,
 }
 
+/// `below` is each worker's per (slot, column): the keys under the slot's
+/// bracket; `kept` each worker's streams per (slot, block of columns): the
+/// keys inside it.
 pub(crate) fn finish<T: OrderKey>(
     plan: &Plan<T::Lane>,
-    tallies: &[&Tally<T::Lane>],
-    patterns: &[u32],
+    below: &[&[u64]],
+    kept: &[&[Kept<T::Lane>]],
     src: &Source<'_, T>,
     pops: &[Option<&[u32]>],
     ranks: &[Vec<usize>],
     nan: &[bool],
 ) -> Selected {
-    let k = plan.k;
-    let per: Vec<(Vec<f64>, usize, usize)> = (0..pops.len() * k)
+    let (k, np) = (plan.k, pops.len());
+    let kb = k.div_ceil(W);
+    let slots = plan.ranks_in.len();
+    let mut grouped: Vec<(Vec<T::Lane>, [usize; W])> = (0..slots * kb)
         .into_par_iter()
-        .map(|s| {
+        .map(|st| by_lane(kept.iter().map(|w| &w[st])))
+        .collect();
+    // Per (slot, column): its keys; then per (population, column): its slots'.
+    let mut cols: Vec<Option<&mut [T::Lane]>> = (0..slots * k).map(|_| None).collect();
+    for (st, (keys, counts)) in grouped.iter_mut().enumerate() {
+        let (s, b) = (st / kb, st % kb);
+        let mut rest = &mut keys[..];
+        for (lane, &n) in counts.iter().enumerate() {
+            let (mine, others) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = others;
+            if let Some(c) = cols
+                .get_mut(s * k + b * W + lane)
+                .filter(|_| b * W + lane < k)
+            {
+                *c = Some(mine);
+            }
+        }
+    }
+    let mut tasks: Vec<Vec<&mut [T::Lane]>> = (0..np * k).map(|_| Vec::new()).collect();
+    for (i, task) in tasks.chunks_mut(k).enumerate() {
+        for s in plan.slots_of[i].clone() {
+            for (j, t) in task.iter_mut().enumerate() {
+                t.extend(cols[s * k + j].take());
+            }
+        }
+    }
+    let per: Vec<(Vec<f64>, usize, usize)> = tasks
+        .into_par_iter()
+        .enumerate()
+        .map(|(s, parts)| {
             let (i, j) = (s / k, s % k);
             if nan[s] {
                 return (vec![f64::NAN; ranks[i].len()], 0, 0);
             }
-            column::<T>(plan, tallies, patterns, i, j, &ranks[i]).unwrap_or_else(|kept| {
+            column::<T>(plan, below, parts, i, j, &ranks[i]).unwrap_or_else(|kept| {
                 let mut all: Vec<T::Lane> = match pops[i] {
                     Some(m) => m.iter().map(|&e| src.value(e as usize, j).lane()).collect(),
                     None => (0..src.n).map(|e| src.value(e, j).lane()).collect(),
@@ -89,107 +116,57 @@ pub(crate) fn finish<T: OrderKey>(
     out
 }
 
-/// Population `i`'s ranks in column `j` from its brackets' tallies, and the
-/// number of keys kept; Err(kept) when a bracket missed its ranks.
+/// The keys of `streams` (one bracket's, over one block, from every
+/// worker) grouped by lane, and how many each lane has.
+fn by_lane<'a, L: Copy + Default + 'a>(
+    streams: impl Iterator<Item = &'a Kept<L>> + Clone,
+) -> (Vec<L>, [usize; W]) {
+    let mut counts = [0usize; W];
+    for st in streams.clone() {
+        for &l in &st.lanes {
+            counts[l as usize % W] += 1;
+        }
+    }
+    let mut at = [0usize; W];
+    for l in 1..W {
+        at[l] = at[l - 1] + counts[l - 1];
+    }
+    let mut keys = vec![L::default(); counts.iter().sum()];
+    for st in streams {
+        for (&key, &l) in st.keys.iter().zip(&st.lanes) {
+            let a = &mut at[l as usize % W];
+            if let Some(o) = keys.get_mut(*a) {
+                *o = key;
+            }
+            *a += 1;
+        }
+    }
+    (keys, counts)
+}
+
+/// Population `i`'s ranks in column `j` from its brackets' counts and kept
+/// keys (`parts`, one per slot of the population), and the number of keys
+/// kept; Err(kept) when a bracket missed its ranks. Each bracket answers its
+/// own ranks: its keys below `lo` and inside `[lo, hi]` place them, whatever
+/// the other brackets hold.
 fn column<T: OrderKey>(
     plan: &Plan<T::Lane>,
-    tallies: &[&Tally<T::Lane>],
-    patterns: &[u32],
+    below: &[&[u64]],
+    parts: Vec<&mut [T::Lane]>,
     i: usize,
     j: usize,
     ranks: &[usize],
 ) -> Result<(Vec<f64>, usize, usize), usize> {
-    let k = plan.k;
-    // The kept keys of the population's classes, for column j.
-    let parts: Vec<&[T::Lane]> = patterns
-        .iter()
-        .enumerate()
-        .filter(|(_, &p)| p >> i & 1 == 1)
-        .flat_map(|(c, _)| tallies.iter().map(move |t| &t.kept[c * k + j][..]))
-        .collect();
-    let groups = merged::<T>(plan, tallies, i, j);
-    let keys = split(&parts, &groups);
-    let total = keys.iter().map(|v| v.len()).sum();
+    let total = parts.iter().map(|p| p.len()).sum();
     let mut out = Vec::with_capacity(ranks.len());
-    for (g, mut keys) in groups.iter().zip(keys) {
-        let want = &ranks[g.ranks.clone()];
-        if !want
-            .iter()
-            .all(|&r| r >= g.below && r - g.below < keys.len())
-        {
+    for (s, keys) in plan.slots_of[i].clone().zip(parts) {
+        let under = below.iter().map(|w| w[s * plan.k + j]).sum::<u64>() as usize;
+        let want = &ranks[plan.ranks_in[s].clone()];
+        if !want.iter().all(|&r| r >= under && r - under < keys.len()) {
             return Err(total);
         }
-        let offs: Vec<usize> = want.iter().map(|&r| r - g.below).collect();
-        out.extend(at_ranks(&mut keys, &offs).into_iter().map(T::from_lane));
+        let offs: Vec<usize> = want.iter().map(|&r| r - under).collect();
+        out.extend(at_ranks(keys, &offs).into_iter().map(T::from_lane));
     }
     Ok((out, 0, total))
-}
-
-/// A population's brackets in one column, overlapping ones merged: keys
-/// below `lo` (the first bracket's count), and the ranks inside.
-struct Group<L> {
-    lo: L,
-    hi: L,
-    below: usize,
-    ranks: std::ops::Range<usize>,
-}
-
-/// Merging keeps every rank inside: the keys under the second bracket's
-/// `lo` are those under the first's plus the merged bracket's keys below it.
-fn merged<T: OrderKey>(
-    plan: &Plan<T::Lane>,
-    tallies: &[&Tally<T::Lane>],
-    i: usize,
-    j: usize,
-) -> Vec<Group<T::Lane>> {
-    let mut out: Vec<Group<T::Lane>> = Vec::new();
-    for s in plan.slots_of[i].clone() {
-        let below: u64 = tallies.iter().map(|t| t.below[s * plan.k + j]).sum();
-        let (lo, hi) = plan.bracket(s, j);
-        let ranks = plan.ranks_in[s].clone();
-        match out.last_mut() {
-            Some(g) if lo <= g.hi => {
-                g.hi = g.hi.max(hi);
-                g.ranks.end = ranks.end;
-            }
-            _ => out.push(Group {
-                lo,
-                hi,
-                below: below as usize,
-                ranks,
-            }),
-        }
-    }
-    out
-}
-
-/// The keys of `parts` inside each group.
-fn split<L: Copy + Ord + Default>(parts: &[&[L]], groups: &[Group<L>]) -> Vec<Vec<L>> {
-    groups
-        .iter()
-        .map(|g| {
-            let mut keys = Vec::new();
-            keep_between(parts, g.lo, g.hi, &mut keys);
-            keys
-        })
-        .collect()
-}
-
-/// The keys of `parts` in `[lo, hi]`, into `out`: written unconditionally,
-/// the length advancing only past those inside (about half are, in no
-/// predictable order, so a branch would mispredict).
-fn keep_between<L: Copy + Ord + Default>(parts: &[&[L]], lo: L, hi: L, out: &mut Vec<L>) {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    out.clear();
-    out.resize(len + 1, L::default());
-    let mut n = 0;
-    for p in parts {
-        for &x in p.iter() {
-            if let Some(o) = out.get_mut(n) {
-                *o = x;
-            }
-            n += (lo <= x && x <= hi) as usize;
-        }
-    }
-    out.truncate(n);
 }
