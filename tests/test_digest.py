@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import cd38
-from cd38._digest import blake3_buffer, file_blake3
+from cd38._digest import blake3_buffer, blake3_in_background, file_blake3
 from cd38.errors import Cd38Error
 from cd38.stats import file_blake3 as sample_digest
 
@@ -56,3 +56,35 @@ def test_buffers_and_errors(tmp_path: Path) -> None:
         file_blake3(tmp_path)
     (tmp_path / "empty").write_bytes(b"")
     assert file_blake3(tmp_path / "empty") == blake3.blake3(b"").hexdigest()
+
+
+@pytest.mark.parametrize("size", [0, 5, 1 << 18, (1 << 18) + 1, 3_000_017])
+def test_background_digest_equals_blake3(size: int) -> None:
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
+    job = blake3_in_background(data)  # type: ignore[arg-type]
+    assert job.hexdigest() == blake3.blake3(data).hexdigest()
+    assert job.hexdigest() == blake3.blake3(data).hexdigest()  # finished once, kept
+    # Dropped while it may still be hashing: joins, nothing breaks.
+    del job
+    blake3_in_background(data)  # type: ignore[arg-type]
+    with pytest.raises(Cd38Error):
+        blake3_in_background(bytearray(b"writable"))  # type: ignore[arg-type]
+
+
+def test_gating_hashes_the_file_in_the_background(tmp_path: Path) -> None:
+    path = tmp_path / "b.fcs"
+    cd38.synth.bcell_sample(path, 20_000, seed=4)
+    want = blake3.blake3(path.read_bytes()).hexdigest()
+    s = cd38.read_fcs(path)
+    strategy = cd38.panels.bcell(s)
+    result = strategy.gate(s)
+    assert s._blake3_job is not None  # started by gate(), finished by the table
+    table = result.stats(stats=("median",))
+    assert set(table["file_blake3"]) == {want}
+    assert s._blake3_job is None and s._file_blake3 == want
+    # While a job holds the file's mapping, the mapping cannot be closed under it.
+    s2 = cd38.read_fcs(path)
+    strategy.gate(s2)
+    with pytest.raises(BufferError):
+        s2._map.close()  # type: ignore[union-attr]
+    assert sample_digest(s2) == want

@@ -7,6 +7,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "Blake3Job",
     "Dataset",
     "FcsStreamWriter",
     "__version__",
@@ -85,6 +86,11 @@ def write_fcs(
 ) -> int: ...
 def file_blake3(path: str | PathLike[str]) -> str: ...
 def blake3_buffer(data: bytes | mmap.mmap) -> str: ...
+
+@final
+class Blake3Job:
+    def __new__(cls, data: bytes | mmap.mmap) -> Blake3Job: ...
+    def hexdigest(self) -> str: ...
 def invert_matrix(matrix: list[float], n: int) -> list[float]: ...
 def compensate(
     events: npt.NDArray[np.float32] | npt.NDArray[np.float64],

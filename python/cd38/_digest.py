@@ -17,7 +17,7 @@ import os
 
 from cd38 import _core
 
-__all__ = ["blake3_buffer", "file_blake3", "sha256_file"]
+__all__ = ["blake3_buffer", "blake3_in_background", "file_blake3", "sha256_file"]
 
 _BLOCK = 1 << 22  # 4 MiB reads: large enough that hashlib releases the GIL and I/O is sequential
 
@@ -30,6 +30,15 @@ def file_blake3(path: str | os.PathLike[str]) -> str:
 def blake3_buffer(data: bytes | mmap.mmap) -> str:
     """Hex BLAKE3 of bytes, or of a read-only mmap (hashed where it is mapped)."""
     return _core.blake3_buffer(data)
+
+
+def blake3_in_background(data: mmap.mmap) -> _core.Blake3Job:
+    """Start hashing a read-only mapping on a background thread that runs only on
+    otherwise idle cores (Linux ``SCHED_IDLE``); ``.hexdigest()`` finishes it at
+    normal priority, on every core, and returns the same hex digest as
+    :func:`blake3_buffer`. The mapping stays exported (cannot be closed) until
+    the job is dropped."""
+    return _core.Blake3Job(data)
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

@@ -126,7 +126,6 @@ def population_stats(
     names = stats + [_pct_name(q) for q in pcts]
     width = len(names)
     grid = flat.reshape(len(pops), len(cols), width)
-    prov = provenance(result)
     parent = {p: result.strategy.parent_of(p) for p in pops}
     per_pop = len(cols) * width
     # Plain lists: polars builds small columns from them faster than from numpy
@@ -143,7 +142,8 @@ def population_stats(
             pl.Series("definition", definitions * (len(pops) * len(cols)), dtype=pl.String),
         ]
     )
-    return _with_provenance(df, prov)
+    # Last: the file's digest may still be finishing in the background.
+    return _with_provenance(df, provenance(result))
 
 
 def _definition(stat: str) -> str:
@@ -153,11 +153,16 @@ def _definition(stat: str) -> str:
 
 
 def _with_provenance(df: pl.DataFrame, prov: dict[str, Any]) -> pl.DataFrame:
+    """``df`` between a leading ``sample`` column and the other provenance columns.
+
+    Built from Series, not expressions: polars' expression engine costs a few
+    milliseconds on first use, as much as gating a million events."""
     import polars as pl
 
-    lead = pl.lit(prov["sample"]).alias("sample")
-    tail = [pl.lit(v, dtype=pl.String).alias(k) for k, v in prov.items() if k != "sample"]
-    return df.select([lead, *df.columns]).with_columns(tail)
+    n = df.height
+    lead = pl.Series("sample", [prov["sample"]] * n, dtype=pl.String)
+    tail = [pl.Series(k, [v] * n, dtype=pl.String) for k, v in prov.items() if k != "sample"]
+    return pl.DataFrame([lead, *df.get_columns(), *tail])
 
 
 def file_blake3(sample: Sample) -> str:
@@ -165,6 +170,12 @@ def file_blake3(sample: Sample) -> str:
     cached = getattr(sample, "_file_blake3", None)
     if cached:
         return str(cached)
+    job = getattr(sample, "_blake3_job", None)
+    if job is not None:
+        # Started when the sample was gated; finished here.
+        sample._file_blake3 = digest = job.hexdigest()
+        sample._blake3_job = None
+        return str(digest)
     if sample._map is not None:
         # The sample views this mapping of the whole file: hash it there rather
         # than map every page a second time.

@@ -73,6 +73,8 @@ class Sample:
         self._raw: npt.NDArray[Any] | None = None
         self.compensation: Spillover | None = None
         self._file_blake3: str | None = None
+        # The file's digest being computed in the background (cd38._digest).
+        self._blake3_job: Any = None
 
     # -- identity -----------------------------------------------------------
     @property

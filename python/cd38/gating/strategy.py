@@ -192,6 +192,12 @@ class GatingStrategy:
         from cd38.gating.engine import run
         from cd38.gating.result import GatingResult
 
+        if sample._map is not None and not sample._file_blake3 and sample._blake3_job is None:
+            # Every table of the result names the file by its digest: hash it
+            # meanwhile, on cores the gating and statistics leave idle.
+            from cd38._digest import blake3_in_background
+
+            sample._blake3_job = blake3_in_background(sample._map)
         return GatingResult(self, sample, run(self, sample, map_bounds))
 
     def hash(self) -> str:

@@ -35,7 +35,10 @@ fn compensate(
                 }
             };
             let v = py
-                .detach(|| guarded(|| comp::compensate(src, p, &detectors, &inverse)))
+                .detach(|| {
+                    let _busy = crate::digest::busy();
+                    guarded(|| comp::compensate(src, p, &detectors, &inverse))
+                })
                 .map_err(to_pyerr)?;
             Ok(v.into_pyarray(py).reshape([n, p])?.into_any().unbind())
         }};

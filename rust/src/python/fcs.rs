@@ -373,7 +373,50 @@ fn blake3_buffer(py: Python<'_>, data: PyBuffer<u8>) -> PyResult<String> {
         .map_err(to_pyerr)
 }
 
+/// BLAKE3 of a read-only contiguous buffer, computed in the background at
+/// idle priority from construction on (see `digest::IdleDigest`);
+/// `hexdigest()` finishes it (GIL released) and returns it.
+#[pyclass(name = "Blake3Job", module = "cd38._core")]
+struct PyBlake3Job {
+    // Dropped first (fields drop in order): joins the thread reading `data`.
+    digest: crate::digest::IdleDigest,
+    _data: PyBuffer<u8>,
+}
+
+#[pymethods]
+impl PyBlake3Job {
+    #[new]
+    fn new(data: PyBuffer<u8>) -> PyResult<Self> {
+        if !data.readonly() || !data.is_c_contiguous() {
+            return Err(to_pyerr(Error::InvalidArgument(
+                "Blake3Job needs a read-only contiguous buffer".into(),
+            )));
+        }
+        let len = data.len_bytes();
+        let bytes: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: the exporter holds `len` contiguous, read-only bytes at
+            // `buf_ptr` while `data` keeps them exported.
+            unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, len) }
+        };
+        // SAFETY: `data`, stored beside it, keeps the bytes exported (and
+        // read-only) until after `digest` is dropped.
+        let digest = unsafe { crate::digest::IdleDigest::start(bytes) };
+        Ok(PyBlake3Job {
+            digest,
+            _data: data,
+        })
+    }
+
+    fn hexdigest(&mut self, py: Python<'_>) -> String {
+        let digest = &mut self.digest;
+        py.detach(|| digest.finish())
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyBlake3Job>()?;
     m.add_function(wrap_pyfunction!(file_blake3, m)?)?;
     m.add_function(wrap_pyfunction!(blake3_buffer, m)?)?;
     m.add_class::<PyStreamWriter>()?;

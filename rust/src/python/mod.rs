@@ -13,12 +13,18 @@ macro_rules! with_matrix {
         if let Ok(a) = $arr.extract::<PyReadonlyArray2<'_, f32>>() {
             let $p = a.shape()[1];
             let $s = a.as_slice().map_err(not_contiguous)?;
-            $py.detach(|| $crate::python::errors::guarded(|| $body))
+            $py.detach(|| {
+                let _busy = $crate::digest::busy();
+                $crate::python::errors::guarded(|| $body)
+            })
         } else {
             let a = $arr.extract::<PyReadonlyArray2<'_, f64>>()?;
             let $p = a.shape()[1];
             let $s = a.as_slice().map_err(not_contiguous)?;
-            $py.detach(|| $crate::python::errors::guarded(|| $body))
+            $py.detach(|| {
+                let _busy = $crate::digest::busy();
+                $crate::python::errors::guarded(|| $body)
+            })
         }
         .map_err($crate::python::errors::to_pyerr)
     }};

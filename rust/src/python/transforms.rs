@@ -81,6 +81,7 @@ fn transform_apply<'py>(
     };
     let out = py
         .detach(|| {
+            let _busy = crate::digest::busy();
             guarded(|| {
                 let t = spec(kind, &params)?.build()?;
                 let mut out = vec![0f64; xs.len()];

@@ -28,7 +28,7 @@ use super::OrderKey;
 pub(crate) const W: usize = 16;
 
 /// Rows ahead of the one being read whose loading is started.
-const AHEAD: usize = 12;
+const AHEAD: usize = 32;
 
 /// The brackets a row of each class meets, laid out class by class, block of
 /// columns by block, so that a row walks one contiguous run of them.

@@ -10,6 +10,11 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+mod idle;
+mod tree;
+
+pub use idle::{busy, Busy, IdleDigest};
+
 /// Below this, splitting the tree over threads costs more than it saves.
 const PARALLEL_MIN: usize = 1 << 20;
 /// Bytes of a mapped file hashed between paging calls.
