@@ -116,15 +116,12 @@ fn group<T: OrderKey>(
     need: Need,
     tune: &Tuning,
 ) -> Vec<Output> {
-    let t0 = std::time::Instant::now();
-    let tr = std::env::var_os("CD38_TRACE").is_some();
     let Some(mb) = classify(src.n, pops, MAX_CLASSES) else {
         let half = pops.len() / 2;
         let mut out = group(src, &pops[..half], &ranks[..half], need, tune);
         out.extend(group(src, &pops[half..], &ranks[half..], need, tune));
         return out;
     };
-    let t_c = t0.elapsed();
     let (np, k, nc) = (pops.len(), src.cols.len(), mb.patterns.len());
     let order = ranks.iter().any(|r| !r.is_empty());
     // Order statistics on the stored values when the scales keep the order:
@@ -132,7 +129,6 @@ fn group<T: OrderKey>(
     let stored = src.for_order();
     let ksrc = stored.as_ref().unwrap_or(src);
     let plan = order.then(|| bracket::plan(ksrc, pops, ranks, &mb, tune));
-    let t_pl = t0.elapsed();
     let lookup = Lookup::new(plan.as_ref(), &mb, k);
     let threads = rayon::current_num_threads().max(1);
     let slots = plan.as_ref().map_or(0, |p| p.ranks_in.len());
@@ -164,7 +160,6 @@ fn group<T: OrderKey>(
             tune.simd,
         );
     });
-    let t_pass = t0.elapsed();
     // Per (population, column): NaN, from the classes'.
     let in_class = |i: usize, c: usize| mb.patterns[c] >> i & 1 == 1;
     let nan: Vec<bool> = (0..np * k)
@@ -217,16 +212,6 @@ fn group<T: OrderKey>(
         Some(s) => (s.ordered, s.misses, s.kept),
         None => (vec![vec![Vec::new(); k]; np], vec![0; np], vec![0; np]),
     };
-    if tr {
-        eprintln!(
-            "classify {:?} plan {:?} pass {:?} select {:?} kept {:?}",
-            t_c,
-            t_pl - t_c,
-            t_pass - t_pl,
-            t0.elapsed() - t_pass,
-            kept
-        );
-    }
     let mut nan = nan.chunks(k);
     ordered
         .into_iter()
