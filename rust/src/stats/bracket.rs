@@ -16,7 +16,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::lanes::W;
+use super::lanes::{Simd, W};
 use super::membership::Membership;
 use super::rows::Source;
 use super::select::at_ranks;
@@ -37,8 +37,8 @@ pub(crate) struct Tuning {
     pub shift: f64,
     /// Scales the sampling stride.
     pub stride: f64,
-    /// Whether the pass may use SIMD builds (tests compare both).
-    pub simd: bool,
+    /// The SIMD builds the pass may use (tests compare them).
+    pub simd: Simd,
 }
 
 impl Tuning {
@@ -48,7 +48,7 @@ impl Tuning {
         extra: 3.0,
         shift: 0.0,
         stride: 1.0,
-        simd: true,
+        simd: Simd::Avx2,
     };
 }
 

@@ -86,34 +86,47 @@ pub(crate) struct Hits<L> {
     pub nan: Vec<bool>,
 }
 
+/// The builds of the kernel a pass may use (the best the CPU has, up to this).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Simd {
+    Portable,
+    Avx2,
+}
+
 /// Runs the rows `rows` (skipping those in no population) of `view` against
-/// `lk`, into `hits`; `simd` allows the AVX2 build.
+/// `lk`, into `hits`, on the best build `simd` allows.
 pub(crate) fn bracket_rows<T: OrderKey>(
     view: &mut View<'_, '_, T>,
     rows: Range<usize>,
     mb: &Membership,
     lk: &Lookup<T::Lane>,
     hits: &mut Hits<T::Lane>,
-    simd: bool,
+    simd: Simd,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if simd
-        && TypeId::of::<T>() == TypeId::of::<f32>()
-        && std::arch::is_x86_feature_detected!("avx2")
-    {
+    if simd > Simd::Portable && TypeId::of::<T>() == TypeId::of::<f32>() {
         let any_lk: &dyn std::any::Any = lk;
         let any_hits: &mut dyn std::any::Any = hits;
         if let (Some(lk), Some(hits)) = (
             any_lk.downcast_ref::<Lookup<i32>>(),
             any_hits.downcast_mut::<Hits<i32>>(),
         ) {
-            // SAFETY: the CPU running this reports AVX2 (checked just above).
-            unsafe { avx2::rows(view, rows, mb, lk, hits) };
-            return;
+            if has_avx2() {
+                // SAFETY: the CPU running this has the build's features (just checked).
+                unsafe { avx2::rows(view, rows, mb, lk, hits) };
+                return;
+            }
         }
     }
     let _ = simd;
     portable_rows(view, rows, mb, lk, hits);
+}
+
+/// The features the AVX2 build is compiled with (each check is a cached load).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    use std::arch::is_x86_feature_detected as has;
+    has!("avx2") && has!("popcnt") && has!("bmi1")
 }
 
 /// `v` as `f32` values when `T` is `f32`.
@@ -186,12 +199,48 @@ fn keep<L: Copy>(mut m: u32, keys: &[L; W], kept: &mut Kept<L>) {
     }
 }
 
+/// Per 8-lane mask: the same lane numbers, as bytes of a u64.
+static LANES: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut m = 0;
+    while m < 256 {
+        let (mut n, mut j) = (0, 0);
+        while j < 8 {
+            if m >> j & 1 == 1 {
+                t[m] |= (j as u64) << (8 * n);
+                n += 1;
+            }
+            j += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
+/// Writes the lane numbers of the lanes set in `m` (16 bits), in order, at
+/// `lp`, through [`LANES`]; returns how many.
+///
+/// # Safety
+/// `lp` has room for 16 bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn write_lanes(lp: *mut u8, m: usize) -> usize {
+    let (m0, m1) = (m & 0xFF, (m >> 8) & 0xFF);
+    let n0 = m0.count_ones() as usize;
+    // SAFETY: two 8-byte stores, the second at most 8 past `lp`.
+    unsafe {
+        std::ptr::write_unaligned(lp as *mut u64, LANES[m0]);
+        std::ptr::write_unaligned(lp.add(n0) as *mut u64, LANES[m1] + 0x0808_0808_0808_0808);
+    }
+    n0 + m1.count_ones() as usize
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
     use std::ops::Range;
 
-    use super::{as_f32, Hits, Kept, Lookup, AHEAD, W};
+    use super::{as_f32, write_lanes, Hits, Kept, Lookup, AHEAD, W};
     use crate::stats::membership::Membership;
     use crate::stats::rows::View;
     use crate::stats::OrderKey;
@@ -206,24 +255,6 @@ mod avx2 {
             while j < 8 {
                 if m >> j & 1 == 1 {
                     t[m][n] = j;
-                    n += 1;
-                }
-                j += 1;
-            }
-            m += 1;
-        }
-        t
-    };
-
-    /// Per 8-lane mask: the same lane numbers, as bytes of a u64.
-    static LANES: [u64; 256] = {
-        let mut t = [0u64; 256];
-        let mut m = 0;
-        while m < 256 {
-            let (mut n, mut j) = (0, 0);
-            while j < 8 {
-                if m >> j & 1 == 1 {
-                    t[m] |= (j as u64) << (8 * n);
                     n += 1;
                 }
                 j += 1;
@@ -253,9 +284,7 @@ mod avx2 {
                 kp.add(n0) as *mut __m256i,
                 _mm256_permutevar8x32_epi32(k1, p1),
             );
-            let lp = kept.lanes.as_mut_ptr().add(len);
-            std::ptr::write_unaligned(lp as *mut u64, LANES[m0]);
-            std::ptr::write_unaligned(lp.add(n0) as *mut u64, LANES[m1] + 0x0808_0808_0808_0808);
+            write_lanes(kept.lanes.as_mut_ptr().add(len), m0 | m1 << 8);
             kept.keys.set_len(len + n0 + n1);
             kept.lanes.set_len(len + n0 + n1);
         }
@@ -263,7 +292,7 @@ mod avx2 {
 
     /// [`append`] of a block of keys in memory (for the tests).
     #[cfg(test)]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,popcnt,bmi1")]
     pub(super) unsafe fn append_block(kept: &mut Kept<i32>, keys: &[i32; W], m: u32) {
         // SAFETY: `keys` is W i32s; the caller made room in `kept`.
         unsafe {
@@ -275,7 +304,7 @@ mod avx2 {
 
     /// [`super::portable_rows`] for `f32` rows (`T` is `f32`; anything else
     /// runs no row), in AVX2.
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,popcnt,bmi1")]
     pub(super) fn rows<T: OrderKey>(
         view: &mut View<'_, '_, T>,
         rows: Range<usize>,
@@ -405,7 +434,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn vector_append_keeps_what_the_scalar_one_does() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        if !has_avx2() {
             return;
         }
         let keys: [i32; W] = std::array::from_fn(|j| (j as i32 + 1) * 1000 - 7);

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::bracket::Plan;
-use super::lanes::{bracket_rows, Hits, Lookup, W};
+use super::lanes::{bracket_rows, Hits, Lookup, Simd, W};
 use super::membership::Membership;
 use super::moments::{Fold, Tracker};
 use super::rows::{Source, View};
@@ -73,7 +73,7 @@ pub(crate) fn keys_and_sums<T: OrderKey>(
     span: Range<usize>,
     lookup: &Lookup<T::Lane>,
     sums: Option<Fold<'_>>,
-    simd: bool,
+    simd: Simd,
 ) {
     let k = src.cols.len();
     let mut view = View::new(ksrc);

@@ -501,7 +501,7 @@ fn bracket_misses_fall_back_to_exact_selection() {
         extra: 0.0,
         shift,
         stride: 1.0,
-        simd: true,
+        simd: lanes::Simd::Avx2,
     });
     for tune in [exact].iter().chain(&tight) {
         for threads in [1, 3] {
@@ -680,7 +680,8 @@ fn run64(
         .unwrap()
 }
 
-/// The AVX2 kernel of the bracketing pass against the portable one: the same
+/// The AVX2 kernel of the bracketing pass (where the CPU has it) against the
+/// portable one: the same
 /// order statistics, NaN flags, keys kept and misses, on rows of 5, 16, 21
 /// and 40 columns (partial and several blocks), direct and copied rows
 /// (columns reordered, a scale), nested populations, 1 and 3 threads.
@@ -724,7 +725,7 @@ fn simd_pass_equals_portable_pass() {
                         fused::run_with(&src, &pops, &ranks, moments::Need::default(), &tune)
                     })
                 };
-                let (v, s) = (run(true), run(false));
+                let (v, s) = (run(lanes::Simd::Avx2), run(lanes::Simd::Portable));
                 for (pi, (v, s)) in v.iter().zip(&s).enumerate() {
                     assert_eq!((v.misses, v.kept), (s.misses, s.kept), "p {p} pop {pi}");
                     assert_eq!(v.nan, s.nan, "p {p} pop {pi}");
