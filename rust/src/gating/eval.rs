@@ -140,3 +140,30 @@ fn unpack(words: &[u64], base: u32, dst: &mut [u32]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpack_lists_every_set_bit() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let words: Vec<u64> = (0..40)
+            .map(|i| {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                match i % 5 {
+                    0 => 0,
+                    1 => u64::MAX,
+                    _ => x & (x >> 7),
+                }
+            })
+            .collect();
+        let want: Vec<u32> = (0..words.len() * 64)
+            .filter(|&i| words[i / 64] >> (i % 64) & 1 == 1)
+            .map(|i| i as u32 + 1000)
+            .collect();
+        let mut got = vec![0u32; want.len()];
+        unpack(&words, 1000, &mut got);
+        assert_eq!(got, want);
+    }
+}

@@ -90,9 +90,15 @@ fn stride(u: usize, t: &Tuning) -> usize {
 
 /// The sampled events among `n`: a run of [`RUN`] at a jittered offset in
 /// every stretch of `s · RUN`; every event when `s == 1`.
+#[cfg(test)]
 fn sampled(n: usize, s: usize) -> impl Iterator<Item = usize> {
+    sampled_in(n, s, 0..n.div_ceil(s * RUN))
+}
+
+/// The sampled events of the given stretches.
+fn sampled_in(n: usize, s: usize, stretches: Range<usize>) -> impl Iterator<Item = usize> {
     let span = s * RUN;
-    (0..n.div_ceil(span)).flat_map(move |i| {
+    stretches.flat_map(move |i| {
         let h = (i as u64 ^ 0x5851_F42D_4C95_7F2D).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let start = i * span + ((h >> 32) as usize) % (span - RUN + 1);
         start.min(n)..(start + RUN).min(n)
@@ -130,7 +136,7 @@ fn windows(ranks: &[usize], len: usize, s: usize, m: usize, t: &Tuning) -> Vec<W
 }
 
 /// The sampled rows of the union, lanes row-major, and per population the
-/// indices of its sampled rows.
+/// indices of its sampled rows (in pieces run in parallel, joined in order).
 fn sample<T: OrderKey>(
     src: &Source<'_, T>,
     mb: &Membership,
@@ -138,21 +144,41 @@ fn sample<T: OrderKey>(
     s: usize,
 ) -> (Vec<T::Lane>, Vec<Vec<u32>>) {
     let k = src.cols.len();
-    let mut lanes = Vec::new();
-    let mut rows_of = vec![Vec::new(); np];
-    let mut r = 0u32;
-    for e in sampled(src.n, s) {
-        let c = mb.class[e];
-        if Some(c) == mb.empty {
-            continue;
+    let stretch = s * RUN;
+    let stretches = src.n.div_ceil(stretch);
+    let per = stretches
+        .div_ceil(4 * rayon::current_num_threads().max(1))
+        .max(1);
+    let pieces: Vec<(Vec<T::Lane>, Vec<Vec<u32>>)> = (0..stretches.div_ceil(per))
+        .into_par_iter()
+        .map(|pi| {
+            let (mut lanes, mut rows_of) = (Vec::new(), vec![Vec::new(); np]);
+            let mine = pi * per..((pi + 1) * per).min(stretches);
+            let mut r = 0u32;
+            for e in sampled_in(src.n, s, mine) {
+                let c = mb.class[e];
+                if Some(c) == mb.empty {
+                    continue;
+                }
+                lanes.extend((0..k).map(|j| src.value(e, j).lane()));
+                let mut bits = mb.patterns[c as usize];
+                while bits != 0 {
+                    rows_of[bits.trailing_zeros() as usize].push(r);
+                    bits &= bits - 1;
+                }
+                r += 1;
+            }
+            (lanes, rows_of)
+        })
+        .collect();
+    let mut lanes = Vec::with_capacity(pieces.iter().map(|p| p.0.len()).sum());
+    let mut rows_of: Vec<Vec<u32>> = vec![Vec::new(); np];
+    for (l, rs) in pieces {
+        let base = (lanes.len() / k.max(1)) as u32;
+        lanes.extend(l);
+        for (all, mine) in rows_of.iter_mut().zip(rs) {
+            all.extend(mine.into_iter().map(|r| r + base));
         }
-        lanes.extend((0..k).map(|j| src.value(e, j).lane()));
-        let mut bits = mb.patterns[c as usize];
-        while bits != 0 {
-            rows_of[bits.trailing_zeros() as usize].push(r);
-            bits &= bits - 1;
-        }
-        r += 1;
     }
     (lanes, rows_of)
 }
@@ -217,11 +243,7 @@ pub(crate) fn plan<T: OrderKey>(
     t: &Tuning,
 ) -> Plan<T::Lane> {
     let (np, k) = (pops.len(), src.cols.len());
-    let union = mb
-        .class
-        .len()
-        .saturating_sub(mb.class.iter().filter(|&&c| Some(c) == mb.empty).count());
-    let s = stride(union, t);
+    let s = stride(mb.union, t);
     let (lanes, rows_of) = sample(src, mb, np, s);
     let len = |i: usize| pops[i].map_or(src.n, |m| m.len());
     let windows: Vec<Vec<Window>> = (0..np)

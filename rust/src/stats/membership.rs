@@ -16,6 +16,8 @@ pub(crate) struct Membership {
     pub patterns: Vec<u32>,
     /// The class of events in none of the populations, if any.
     pub empty: Option<u8>,
+    /// Events in at least one of the populations.
+    pub union: usize,
 }
 
 /// Classes of `n` events for `pops` (at most 32; `None` = every event); None
@@ -42,7 +44,7 @@ pub(crate) fn classify(n: usize, pops: &[Option<&[u32]>], max: usize) -> Option<
                     mask[e as usize - start] |= 1 << i;
                 }
             }
-            local_classes(&mask, out, max)
+            local_classes(&mask, out, max, pops.len() <= 16)
         })
         .collect();
     // The pieces' patterns, numbered in piece order.
@@ -65,16 +67,21 @@ pub(crate) fn classify(n: usize, pops: &[Option<&[u32]>], max: usize) -> Option<
         }
         maps.push(map);
     }
-    class
+    let empty = patterns.iter().position(|&m| m == 0).map(|c| c as u8);
+    let outside: usize = class
         .par_chunks_mut(PIECE)
         .zip(maps.par_iter())
-        .for_each(|(out, map)| {
+        .map(|(out, map)| {
+            let mut none = 0;
             for c in out.iter_mut() {
                 *c = map[*c as usize];
+                none += (Some(*c) == empty) as usize;
             }
-        });
-    let empty = patterns.iter().position(|&m| m == 0).map(|c| c as u8);
+            none
+        })
+        .sum();
     Some(Membership {
+        union: n - outside,
         class,
         patterns,
         empty,
@@ -84,7 +91,10 @@ pub(crate) fn classify(n: usize, pops: &[Option<&[u32]>], max: usize) -> Option<
 /// Writes each event's index among the piece's own patterns; returns those.
 /// A small hash table finds a pattern's index: events of different classes
 /// interleave, so a linear search would run (and mispredict) on most events.
-fn local_classes(mask: &[u32], out: &mut [u8], max: usize) -> Option<Vec<u32>> {
+fn local_classes(mask: &[u32], out: &mut [u8], max: usize, narrow: bool) -> Option<Vec<u32>> {
+    if narrow {
+        return local_classes_direct(mask, out, max);
+    }
     const SLOTS: usize = 256;
     let slot = |m: u32| (m.wrapping_mul(0x9E37_79B1) >> 24) as usize;
     let mut table = [(0u32, u8::MAX); SLOTS];
@@ -109,6 +119,25 @@ fn local_classes(mask: &[u32], out: &mut [u8], max: usize) -> Option<Vec<u32>> {
             }
             h = (h + 1) % SLOTS;
         }
+    }
+    Some(patterns)
+}
+
+/// [`local_classes`] for masks of at most 16 bits: a table indexed by the
+/// mask itself, no hashing or probing.
+fn local_classes_direct(mask: &[u32], out: &mut [u8], max: usize) -> Option<Vec<u32>> {
+    let mut table = vec![u8::MAX; 1 << 16];
+    let mut patterns: Vec<u32> = Vec::new();
+    for (o, &m) in out.iter_mut().zip(mask) {
+        let slot = &mut table[(m & 0xFFFF) as usize];
+        if *slot == u8::MAX {
+            if patterns.len() == max {
+                return None;
+            }
+            patterns.push(m);
+            *slot = (patterns.len() - 1) as u8;
+        }
+        *o = *slot;
     }
     Some(patterns)
 }

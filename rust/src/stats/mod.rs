@@ -484,9 +484,21 @@ pub fn compute<T: OrderKey>(
         )));
     }
     for pop in populations.iter().flatten() {
-        if pop.iter().any(|&i| i as usize >= n) {
+        if pop.last().is_some_and(|&i| i as usize >= n) {
             return Err(Error::InvalidArgument(
                 "population refers past the last event".into(),
+            ));
+        }
+        // Sorted and distinct (classification relies on it), so the last
+        // member is the largest. Checked in parallel pieces that overlap by
+        // one member.
+        let sorted = pop.par_chunks(1 << 16).enumerate().all(|(ci, c)| {
+            let prev = (ci > 0).then(|| pop[ci * (1 << 16) - 1]);
+            prev.is_none_or(|p| p < c[0]) && c.windows(2).all(|w| w[0] < w[1])
+        });
+        if !sorted {
+            return Err(Error::InvalidArgument(
+                "population members are not sorted and distinct".into(),
             ));
         }
     }

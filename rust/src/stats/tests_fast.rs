@@ -738,3 +738,27 @@ fn simd_pass_equals_portable_pass() {
         }
     }
 }
+
+/// Members past the end, out of order or repeated are refused, not trusted
+/// (classification relies on sorted, distinct members).
+#[test]
+fn malformed_populations_are_refused() {
+    let (n, p) = (200_000, 2);
+    let values = data(n, p, &[], 95);
+    let req = Request {
+        stats: vec![Stat::Median],
+        percentiles: vec![],
+    };
+    let mut sorted: Vec<u32> = (0..n as u32).step_by(2).collect();
+    assert!(compute(&values, p, &[Some(&sorted)], &[0, 1], &req, &[]).is_ok());
+    let past = [1, 5, n as u32];
+    let unsorted = [3, 2, 9];
+    let repeated = [1, 4, 4, 7];
+    for bad in [&past[..], &unsorted[..], &repeated[..]] {
+        let e = compute(&values, p, &[Some(bad)], &[0, 1], &req, &[]);
+        assert!(matches!(e, Err(Error::InvalidArgument(_))), "{bad:?}");
+    }
+    // Out of order across the parallel pieces' boundary.
+    sorted.swap(65_535, 65_536);
+    assert!(compute(&values, p, &[Some(&sorted)], &[0, 1], &req, &[]).is_err());
+}
