@@ -135,6 +135,9 @@ fn windows(ranks: &[usize], len: usize, s: usize, m: usize, t: &Tuning) -> Vec<W
     out
 }
 
+/// Sampled rows' lanes (row-major), and per population its sampled rows.
+type Drawn<L> = (Vec<L>, Vec<Vec<u32>>);
+
 /// The sampled rows of the union, lanes row-major, and per population the
 /// indices of its sampled rows (in pieces run in parallel, joined in order).
 fn sample<T: OrderKey>(
@@ -142,14 +145,14 @@ fn sample<T: OrderKey>(
     mb: &Membership,
     np: usize,
     s: usize,
-) -> (Vec<T::Lane>, Vec<Vec<u32>>) {
+) -> Drawn<T::Lane> {
     let k = src.cols.len();
     let stretch = s * RUN;
     let stretches = src.n.div_ceil(stretch);
     let per = stretches
         .div_ceil(4 * rayon::current_num_threads().max(1))
         .max(1);
-    let pieces: Vec<(Vec<T::Lane>, Vec<Vec<u32>>)> = (0..stretches.div_ceil(per))
+    let pieces: Vec<Drawn<T::Lane>> = (0..stretches.div_ceil(per))
         .into_par_iter()
         .map(|pi| {
             let (mut lanes, mut rows_of) = (Vec::new(), vec![Vec::new(); np]);
