@@ -10,6 +10,7 @@ __all__ = [
     "Blake3Job",
     "Dataset",
     "FcsStreamWriter",
+    "Members",
     "__version__",
     "blake3_buffer",
     "compensate",
@@ -17,6 +18,7 @@ __all__ = [
     "gate_events",
     "invert_matrix",
     "population_stats",
+    "population_stats_members",
     "read_fcs",
     "read_fcs_all",
     "read_fcs_bytes",
@@ -108,7 +110,26 @@ def gate_events(
     dims: list[tuple[int, int, float, float, float, bool, int | None, tuple[str, list[float]] | None]],
     nodes: list[tuple[str, int | None, list[int], list[float], list[float], list[tuple[int, bool]]]],
     scales: list[tuple[str, list[float]] | None] = ...,
-) -> list[npt.NDArray[np.uint32]]: ...
+) -> Members: ...
+
+@final
+class Members:
+    @property
+    def nodes(self) -> int: ...
+    @property
+    def n_events(self) -> int: ...
+    def count(self, node: int) -> int: ...
+    def indices(self, node: int) -> npt.NDArray[np.uint32]: ...
+
+def population_stats_members(
+    events: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    members: Members,
+    nodes: list[int],
+    columns: list[int],
+    stats: list[str],
+    percentiles: list[float],
+    scales: list[tuple[str, list[float]] | None] = ...,
+) -> npt.NDArray[np.float64]: ...
 def population_stats(
     events: npt.NDArray[np.float32] | npt.NDArray[np.float64],
     populations: list[npt.NDArray[np.uint32] | None],

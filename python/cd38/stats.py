@@ -121,8 +121,18 @@ def population_stats(
     chans = [sample.channels[i] for i in cols]
     pops = list(result.populations if populations is None else populations)
     values, scales = _values(result, on)
-    members: list[npt.NDArray[np.uint32] | None] = [result.indices(p) for p in pops]
-    flat = _core.population_stats(kernel_matrix(values), members, cols, stats, pcts, scales)
+    from cd38.gating.engine import Members
+
+    engine = result._members
+    if isinstance(engine, Members) and all(p in engine.node_of for p in pops):
+        # The engine's members as they are (bits): nothing unpacked for order statistics.
+        nodes = [engine.node_of[p] for p in pops]
+        flat = _core.population_stats_members(
+            kernel_matrix(values), engine.core, nodes, cols, stats, pcts, scales
+        )
+    else:
+        members: list[npt.NDArray[np.uint32] | None] = [result.indices(p) for p in pops]
+        flat = _core.population_stats(kernel_matrix(values), members, cols, stats, pcts, scales)
     names = stats + [_pct_name(q) for q in pcts]
     width = len(names)
     grid = flat.reshape(len(pops), len(cols), width)

@@ -16,8 +16,10 @@ use std::time::Instant;
 
 use cd38_core::compensation::invert;
 use cd38_core::fcs::{read_path, DataMode, Events, ReadOptions, Scale};
-use cd38_core::gating::{evaluate, CompSpec, DimSpec, Node, Plan, Predicate, Source};
-use cd38_core::stats::{compute, Request, Stat};
+use cd38_core::gating::{
+    evaluate, evaluate_members, CompSpec, DimSpec, Node, Plan, Predicate, Source,
+};
+use cd38_core::stats::{compute, compute_members, Request, Stat};
 
 fn best<R>(runs: usize, mut f: impl FnMut() -> R) -> (f64, R) {
     let mut best = f64::INFINITY;
@@ -253,6 +255,23 @@ fn main() {
             };
             let h = hash_bits(out.iter().flatten().flatten().map(|x| x.to_bits()));
             println!("stats {name:<34} {threads} thread(s): {ms:8.1} ms  (hash {h:016x})");
+        }
+        let bits = match evaluate_members(&plan, &values, p, &[]) {
+            Ok(m) => m,
+            Err(e) => panic!("gating: {e}"),
+        };
+        let nodes: Vec<usize> = (0..members.len()).collect();
+        for threads in [1, 2] {
+            let (ms, out) = pool(threads).install(|| {
+                best(runs, || {
+                    compute_members(&values, p, &bits, &nodes, &cols, &req, &[])
+                })
+            });
+            let h = match out {
+                Ok(o) => hash_bits(o.iter().flatten().flatten().map(|x| x.to_bits())),
+                Err(e) => panic!("stats: {e}"),
+            };
+            println!("stats {name:<34} members as bits, {threads} thread(s): {ms:8.1} ms  (hash {h:016x})");
         }
         let (ms, out) =
             pool(2).install(|| best(1, || compute(&raw, p, &pops, &cols, &req, &scales)));

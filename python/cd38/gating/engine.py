@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -167,10 +168,39 @@ class _Compiler:
             raise GatingError(f"cannot evaluate gate of type {type(g).__name__}")
 
 
-def run(
-    strategy: GatingStrategy, sample: Sample, map_bounds: bool = True
-) -> dict[str, npt.NDArray[np.uint32]]:
-    """Members (sorted event indices) of every population of ``strategy`` in ``sample``."""
+class Members(Mapping[str, "npt.NDArray[np.uint32]"]):  # npt: for typing only, hence quoted
+    """Every population's members as the engine left them, bits per event: an
+    index array is unpacked (and kept) the first time it is asked for, and
+    statistics read the bits directly (see :func:`cd38.stats.population_stats`)."""
+
+    def __init__(self, core: _core.Members, node_of: dict[str, int]) -> None:
+        self.core = core
+        self.node_of = node_of
+        self._indices: dict[str, npt.NDArray[np.uint32]] = {}
+
+    def __getitem__(self, pid: str) -> npt.NDArray[np.uint32]:
+        got = self._indices.get(pid)
+        if got is None:
+            got = self.core.indices(self.node_of[pid])
+            got.setflags(write=False)
+            self._indices[pid] = got
+        return got
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.node_of)
+
+    def __len__(self) -> int:
+        return len(self.node_of)
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self.node_of  # without unpacking (Mapping's would)
+
+    def count(self, pid: str) -> int:
+        return self.core.count(self.node_of[pid])
+
+
+def run(strategy: GatingStrategy, sample: Sample, map_bounds: bool = True) -> Members:
+    """Members of every population of ``strategy`` in ``sample``."""
     strategy.validate()
     c = _Compiler(strategy, sample, map_bounds)
     for gate in strategy:
@@ -178,10 +208,5 @@ def run(
     # The stored values and each channel's scale when the sample views its file:
     # the kernel scales as it reads, so no decoded copy is made.
     events, scales = sample._kernel_events()
-    members = _core.gate_events(kernel_matrix(events), c.comps, c.dims, c.nodes, scales)
-    out = {}
-    for pid, i in c.node_of.items():
-        m = members[i]
-        m.setflags(write=False)
-        out[pid] = m
-    return out
+    core = _core.gate_events(kernel_matrix(events), c.comps, c.dims, c.nodes, scales)
+    return Members(core, dict(c.node_of))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +24,7 @@ class GatingResult:
     the parent: an event is in a population only if it is in every ancestor."""
 
     def __init__(
-        self, strategy: GatingStrategy, sample: Sample, members: dict[str, npt.NDArray[np.uint32]]
+        self, strategy: GatingStrategy, sample: Sample, members: Mapping[str, npt.NDArray[np.uint32]]
     ) -> None:
         self.strategy = strategy
         self.sample = sample
@@ -51,6 +51,9 @@ class GatingResult:
         return self._get(population)
 
     def count(self, population: str) -> int:
+        counted = getattr(self._members, "count", None)
+        if counted is not None and population in self._members:
+            return int(counted(population))  # from the engine's bits, nothing unpacked
         return len(self._get(population))
 
     def mask(self, population: str) -> npt.NDArray[np.bool_]:

@@ -21,17 +21,27 @@ use crate::fcs::Scale;
 
 /// Evaluate `plan` on row-major `values` (n × p). Returns each node's members
 /// (sorted event indices).
-///
-/// `scales` is empty (every column is used as stored) or one FCS scale per
-/// column: a column whose scale is not Identity is read as
-/// `value.rescaled(scale)`, before any compensation, ratio, transform or test,
-/// so the file's own stored values can be gated without decoding a copy.
 pub fn evaluate<T: Sample>(
     plan: &Plan,
     values: &[T],
     p: usize,
     scales: &[Scale],
 ) -> Result<Vec<Vec<u32>>> {
+    evaluate_members(plan, values, p, scales).map(|m| m.all_indices())
+}
+
+/// [`evaluate`], the members left as bits (see [`Members`]).
+///
+/// `scales` is empty (every column is used as stored) or one FCS scale per
+/// column: a column whose scale is not Identity is read as
+/// `value.rescaled(scale)`, before any compensation, ratio, transform or test,
+/// so the file's own stored values can be gated without decoding a copy.
+pub fn evaluate_members<T: Sample>(
+    plan: &Plan,
+    values: &[T],
+    p: usize,
+    scales: &[Scale],
+) -> Result<Members> {
     if p == 0 || values.len() % p != 0 {
         return Err(Error::InvalidArgument(format!(
             "{} values do not divide into rows of {p}",
@@ -53,6 +63,94 @@ pub fn evaluate<T: Sample>(
     evaluate_with(plan, values, p, scales, avx2_available())
 }
 
+/// Every node's members as bits, chunk by chunk, as the evaluation marked
+/// them: n / 8 bytes per node, where index lists take 4 bytes per member
+/// (writing those, into fresh pages, cost about as much as the marking at
+/// 10^6 events). Indices are unpacked when asked for; statistics classify
+/// events straight from the bits.
+#[derive(Clone, Debug)]
+pub struct Members {
+    n: usize,
+    nodes: usize,
+    /// Per chunk, per node, [`WORDS`] words of bits.
+    words: Vec<u64>,
+    /// Per chunk, per node, its members in the chunk.
+    counts: Vec<u32>,
+}
+
+impl Members {
+    /// Events evaluated.
+    pub fn n_events(&self) -> usize {
+        self.n
+    }
+
+    /// Nodes of the plan.
+    pub fn nodes(&self) -> usize {
+        self.nodes
+    }
+
+    /// Members of node `g`.
+    pub fn count(&self, g: usize) -> usize {
+        self.counts
+            .iter()
+            .skip(g)
+            .step_by(self.nodes.max(1))
+            .map(|&c| c as usize)
+            .sum()
+    }
+
+    /// The 64 events from `64 · w` on: bit b set when event `64 · w + b` is
+    /// a member of node `g`.
+    #[inline(always)]
+    pub fn word(&self, g: usize, w: usize) -> u64 {
+        let (chunk, at) = (w / WORDS, w % WORDS);
+        self.words[(chunk * self.nodes + g) * WORDS + at]
+    }
+
+    /// Node `g`'s members, sorted.
+    pub fn indices(&self, g: usize) -> Vec<u32> {
+        let nchunks = self.n.div_ceil(CHUNK);
+        let mut out = vec![0u32; self.count(g)];
+        let mut parts: Vec<&mut [u32]> = Vec::with_capacity(nchunks);
+        let mut rest = &mut out[..];
+        for ci in 0..nchunks {
+            let (mine, tail) = rest.split_at_mut(self.counts[ci * self.nodes + g] as usize);
+            parts.push(mine);
+            rest = tail;
+        }
+        parts.into_par_iter().enumerate().for_each(|(ci, dst)| {
+            let at = (ci * self.nodes + g) * WORDS;
+            unpack(&self.words[at..at + WORDS], (ci * CHUNK) as u32, dst);
+        });
+        out
+    }
+
+    /// Members from sorted lists (for tests of their readers).
+    #[cfg(test)]
+    pub(crate) fn from_lists(n: usize, lists: &[Vec<u32>]) -> Members {
+        let (nodes, nchunks) = (lists.len(), n.div_ceil(CHUNK));
+        let mut m = Members {
+            n,
+            nodes,
+            words: vec![0; nchunks * nodes * WORDS],
+            counts: vec![0; nchunks * nodes],
+        };
+        for (g, list) in lists.iter().enumerate() {
+            for &e in list {
+                let (ci, w) = (e as usize / CHUNK, e as usize % CHUNK / 64);
+                m.words[(ci * nodes + g) * WORDS + w] |= 1 << (e % 64);
+                m.counts[ci * nodes + g] += 1;
+            }
+        }
+        m
+    }
+
+    /// Every node's members, sorted.
+    pub fn all_indices(&self) -> Vec<Vec<u32>> {
+        (0..self.nodes).map(|g| self.indices(g)).collect()
+    }
+}
+
 /// [`evaluate`], with the AVX2 build of the block kernels allowed or not
 /// (tests run both).
 pub(super) fn evaluate_with<T: Sample>(
@@ -61,7 +159,7 @@ pub(super) fn evaluate_with<T: Sample>(
     p: usize,
     scales: &[Scale],
     avx2: bool,
-) -> Result<Vec<Vec<u32>>> {
+) -> Result<Members> {
     let n = values.len() / p.max(1);
     plan.validate(p)?;
     let prog = compile(plan, scales)?;
@@ -93,37 +191,12 @@ pub(super) fn evaluate_with<T: Sample>(
                 }
             },
         );
-    let mut members: Vec<Vec<u32>> = (0..nodes)
-        .map(|g| {
-            let total: usize = counts
-                .iter()
-                .skip(g)
-                .step_by(nodes)
-                .map(|&c| c as usize)
-                .sum();
-            vec![0u32; total]
-        })
-        .collect();
-    // Per chunk, its part of every node's members.
-    let mut parts: Vec<Vec<&mut [u32]>> = (0..nchunks).map(|_| Vec::with_capacity(nodes)).collect();
-    for (g, m) in members.iter_mut().enumerate() {
-        let mut rest = &mut m[..];
-        for (ci, part) in parts.iter_mut().enumerate() {
-            let (mine, tail) = rest.split_at_mut(counts[ci * nodes + g] as usize);
-            part.push(mine);
-            rest = tail;
-        }
-    }
-    parts
-        .into_par_iter()
-        .zip(words.par_chunks(nodes * WORDS))
-        .enumerate()
-        .for_each(|(ci, (part, words))| {
-            for (g, dst) in part.into_iter().enumerate() {
-                unpack(&words[g * WORDS..][..WORDS], (ci * CHUNK) as u32, dst);
-            }
-        });
-    Ok(members)
+    Ok(Members {
+        n,
+        nodes,
+        words,
+        counts,
+    })
 }
 
 /// The indices of the set bits of `words`, plus `base`, in order, into `dst`

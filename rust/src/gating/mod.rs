@@ -7,7 +7,7 @@ mod kernels;
 pub mod plan;
 mod program;
 
-pub use eval::evaluate;
+pub use eval::{evaluate, evaluate_members, Members};
 pub use plan::{BoolOp, CompSpec, DimSpec, Node, Plan, Predicate, Source};
 
 #[cfg(test)]

@@ -445,9 +445,17 @@ fn check<T: Sample>(plan: &Plan, values: &[T], p: usize, scales: &[Scale], want:
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let got = pool
+            let m = pool
                 .install(|| evaluate_with(plan, values, p, scales, avx2))
                 .unwrap();
+            // Counts, words and indices agree.
+            for (g, w) in want.iter().enumerate() {
+                assert_eq!(m.count(g), w.len());
+                for (i, &e) in w.iter().enumerate().step_by(97) {
+                    assert!(m.word(g, e as usize / 64) >> (e % 64) & 1 == 1, "{g} {i}");
+                }
+            }
+            let got = m.all_indices();
             assert_eq!(
                 got,
                 want,

@@ -8,7 +8,9 @@ use super::errors::to_pyerr;
 use super::fcs::{scales_from, ScaleTuple};
 use super::transforms::spec;
 use crate::error::{Error, Result};
-use crate::gating::{evaluate, BoolOp, CompSpec, DimSpec, Node, Plan, Predicate, Source};
+use crate::gating::{
+    evaluate_members, BoolOp, CompSpec, DimSpec, Members, Node, Plan, Predicate, Source,
+};
 
 /// (num column, den column, a, b, c, is_ratio, compensation, transform (kind, params))
 type DimTuple = (
@@ -89,7 +91,52 @@ fn node(t: NodeTuple) -> Result<Node> {
     Ok(Node { predicate, parent })
 }
 
-/// Evaluate a compiled plan; returns each node's member indices (sorted, uint32).
+/// Every node's members, as the engine marked them (bits); indices on request.
+#[pyclass(name = "Members", module = "cd38._core", frozen)]
+pub struct PyMembers {
+    pub inner: Members,
+}
+
+#[pymethods]
+impl PyMembers {
+    #[getter]
+    fn nodes(&self) -> usize {
+        self.inner.nodes()
+    }
+
+    #[getter]
+    fn n_events(&self) -> usize {
+        self.inner.n_events()
+    }
+
+    /// Members of node `node`.
+    fn count(&self, node: usize) -> PyResult<usize> {
+        self.check(node)?;
+        Ok(self.inner.count(node))
+    }
+
+    /// Sorted member indices of node `node` (uint32), unpacked with the GIL released.
+    fn indices<'py>(&self, py: Python<'py>, node: usize) -> PyResult<Bound<'py, PyArray1<u32>>> {
+        self.check(node)?;
+        let inner = &self.inner;
+        Ok(py.detach(|| inner.indices(node)).into_pyarray(py))
+    }
+}
+
+impl PyMembers {
+    fn check(&self, node: usize) -> PyResult<()> {
+        if node < self.inner.nodes() {
+            Ok(())
+        } else {
+            Err(to_pyerr(Error::InvalidArgument(format!(
+                "node {node} is outside 0..{}",
+                self.inner.nodes()
+            ))))
+        }
+    }
+}
+
+/// Evaluate a compiled plan; returns every node's members (`Members`).
 /// `scales` (one per column, from `Dataset.scales`; empty = as stored) lets the
 /// events be the file's stored values.
 #[pyfunction]
@@ -101,7 +148,7 @@ fn gate_events(
     dims: Vec<DimTuple>,
     nodes: Vec<NodeTuple>,
     scales: Vec<ScaleTuple>,
-) -> PyResult<Vec<Py<PyArray1<u32>>>> {
+) -> PyResult<PyMembers> {
     let scales = scales_from(scales).map_err(to_pyerr)?;
     let plan = (|| -> Result<Plan> {
         Ok(Plan {
@@ -114,14 +161,12 @@ fn gate_events(
         })
     })()
     .map_err(to_pyerr)?;
-    let members = with_matrix!(py, events, |s, p| evaluate(&plan, s, p, &scales))?;
-    Ok(members
-        .into_iter()
-        .map(|m| m.into_pyarray(py).unbind())
-        .collect())
+    let inner = with_matrix!(py, events, |s, p| evaluate_members(&plan, s, p, &scales))?;
+    Ok(PyMembers { inner })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gate_events, m)?)?;
+    m.add_class::<PyMembers>()?;
     Ok(())
 }

@@ -17,7 +17,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::lanes::{Simd, W};
-use super::membership::Membership;
+use super::membership::{Membership, Pop};
 use super::rows::Source;
 use super::select::at_ranks;
 use super::OrderKey;
@@ -240,7 +240,7 @@ fn unless_crowded<T: OrderKey>(
 /// `pops[i]`, whose classes are `mb`.
 pub(crate) fn plan<T: OrderKey>(
     src: &Source<'_, T>,
-    pops: &[Option<&[u32]>],
+    pops: &[Pop<'_>],
     ranks: &[Vec<usize>],
     mb: &Membership,
     t: &Tuning,
@@ -248,7 +248,7 @@ pub(crate) fn plan<T: OrderKey>(
     let (np, k) = (pops.len(), src.cols.len());
     let s = stride(mb.union, t);
     let (lanes, rows_of) = sample(src, mb, np, s);
-    let len = |i: usize| pops[i].map_or(src.n, |m| m.len());
+    let len = |i: usize| pops[i].len(src.n);
     let windows: Vec<Vec<Window>> = (0..np)
         .map(|i| {
             if ranks[i].is_empty() || len(i) == 0 {

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use super::bracket::{self, Tuning};
 use super::lanes::{Hits, Kept, Lookup, W};
-use super::membership::classify;
+use super::membership::{classify, Pop};
 use super::moments::{self, Fold, Moments, Need, Tracker};
 use super::pass::{self, Worker};
 use super::rows::Source;
@@ -55,11 +55,11 @@ pub(crate) struct Output {
 }
 
 /// `ranks[i]` (sorted, distinct, each below the population's size; may be
-/// empty) of every population `pops[i]` (`None` = every event), and the
-/// moments `need` asks for, for every column of `src`.
+/// empty) of every population `pops[i]`, and the moments `need` asks for, for
+/// every column of `src` (moments need the populations as lists).
 pub(crate) fn run<T: OrderKey>(
     src: &Source<'_, T>,
-    pops: &[Option<&[u32]>],
+    pops: &[Pop<'_>],
     ranks: &[Vec<usize>],
     need: Need,
 ) -> Vec<Output> {
@@ -69,7 +69,7 @@ pub(crate) fn run<T: OrderKey>(
 /// [`run`] with brackets as `tune` says.
 pub(crate) fn run_with<T: OrderKey>(
     src: &Source<'_, T>,
-    pops: &[Option<&[u32]>],
+    pops: &[Pop<'_>],
     ranks: &[Vec<usize>],
     need: Need,
     tune: &Tuning,
@@ -111,7 +111,7 @@ fn spans(n: usize, threads: usize, need: Need) -> Vec<Range<usize>> {
 
 fn group<T: OrderKey>(
     src: &Source<'_, T>,
-    pops: &[Option<&[u32]>],
+    pops: &[Pop<'_>],
     ranks: &[Vec<usize>],
     need: Need,
     tune: &Tuning,
@@ -129,6 +129,13 @@ fn group<T: OrderKey>(
     let stored = src.for_order();
     let ksrc = stored.as_ref().unwrap_or(src);
     let plan = order.then(|| bracket::plan(ksrc, pops, ranks, &mb, tune));
+    // Moments follow each population's members in order: as lists.
+    let owned: Vec<Option<std::borrow::Cow<'_, [u32]>>> = if need.sums || need.squares {
+        pops.iter().map(|p| p.list()).collect()
+    } else {
+        pops.iter().map(|_| None).collect()
+    };
+    let lists: Vec<Option<&[u32]>> = owned.iter().map(|o| o.as_deref()).collect();
     let lookup = Lookup::new(plan.as_ref(), &mb, k);
     let threads = rayon::current_num_threads().max(1);
     let slots = plan.as_ref().map_or(0, |p| p.ranks_in.len());
@@ -153,7 +160,7 @@ fn group<T: OrderKey>(
             ksrc,
             src,
             &mb,
-            pops,
+            &lists,
             span,
             &lookup,
             need.sums.then_some(sums),
@@ -177,7 +184,7 @@ fn group<T: OrderKey>(
             .map(|d| (d.1, d.2.clone()))
             .collect()
     };
-    let len = |i: usize| pops[i].map_or(src.n, |m| m.len());
+    let len = |i: usize| pops[i].len(src.n);
     let sums_of: Vec<Vec<(usize, Vec<f64>)>> = (0..np).map(|i| of_pop(&done1, i)).collect();
     let mut done2: Vec<moments::Done> = Vec::new();
     if need.squares {
@@ -186,7 +193,7 @@ fn group<T: OrderKey>(
             .collect();
         let squares = Fold::Squares { means: &means };
         spread(&mut ws, &spans, |w, span| {
-            pass::squares(w, src, &mb, pops, span, squares);
+            pass::squares(w, src, &mb, &lists, span, squares);
         });
         done2 = ws
             .iter_mut()

@@ -4,7 +4,42 @@
 //! event gets the index of its pattern (its class), and the shared passes count
 //! a row once per class instead of once per population.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
+
+use crate::gating::Members;
+
+/// A population as the statistics read it.
+#[derive(Clone, Copy, Debug)]
+pub enum Pop<'a> {
+    /// Every event.
+    All,
+    /// Sorted, distinct event indices.
+    Sorted(&'a [u32]),
+    /// Node `.1` of a gating result, as its bits.
+    Bits(&'a Members, usize),
+}
+
+impl<'a> Pop<'a> {
+    /// Members, of `n` events.
+    pub fn len(&self, n: usize) -> usize {
+        match *self {
+            Pop::All => n,
+            Pop::Sorted(m) => m.len(),
+            Pop::Bits(m, g) => m.count(g),
+        }
+    }
+
+    /// The members as a sorted list (`None`: every event); bits are unpacked.
+    pub fn list(&self) -> Option<Cow<'a, [u32]>> {
+        match *self {
+            Pop::All => None,
+            Pop::Sorted(m) => Some(Cow::Borrowed(m)),
+            Pop::Bits(m, g) => Some(Cow::Owned(m.indices(g))),
+        }
+    }
+}
 
 /// Events per piece of the (parallel) classification.
 const PIECE: usize = 1 << 16;
@@ -20,31 +55,39 @@ pub(crate) struct Membership {
     pub union: usize,
 }
 
-/// Classes of `n` events for `pops` (at most 32; `None` = every event); None
-/// when more than `max` (at most 256) patterns occur.
-pub(crate) fn classify(n: usize, pops: &[Option<&[u32]>], max: usize) -> Option<Membership> {
+/// Classes of `n` events for `pops` (at most 32); None when more than `max`
+/// (at most 256) patterns occur.
+pub(crate) fn classify(n: usize, pops: &[Pop<'_>], max: usize) -> Option<Membership> {
     let everyone = pops
         .iter()
         .enumerate()
-        .filter(|(_, m)| m.is_none())
+        .filter(|(_, m)| matches!(m, Pop::All))
         .fold(0u32, |a, (i, _)| a | 1 << i);
     let mut class = vec![0u8; n];
     // Each piece: its events' masks, then local pattern indices.
     let local: Vec<Option<Vec<u32>>> = class
         .par_chunks_mut(PIECE)
         .enumerate()
-        .map(|(pi, out)| {
+        // One mask buffer per worker, not per piece: a fresh 256 KiB each
+        // time is 64 page faults.
+        .map_init(Vec::new, |mask: &mut Vec<u32>, (pi, out)| {
             let start = pi * PIECE;
-            let mut mask = vec![everyone; out.len()];
+            mask.clear();
+            mask.resize(out.len(), everyone);
             for (i, m) in pops.iter().enumerate() {
-                let Some(m) = m else { continue };
-                let lo = m.partition_point(|&e| (e as usize) < start);
-                let hi = m.partition_point(|&e| (e as usize) < start + out.len());
-                for &e in &m[lo..hi] {
-                    mask[e as usize - start] |= 1 << i;
+                match *m {
+                    Pop::All => {}
+                    Pop::Sorted(m) => {
+                        let lo = m.partition_point(|&e| (e as usize) < start);
+                        let hi = m.partition_point(|&e| (e as usize) < start + out.len());
+                        for &e in &m[lo..hi] {
+                            mask[e as usize - start] |= 1 << i;
+                        }
+                    }
+                    Pop::Bits(m, g) => or_bits(mask, m, g, start / 64, i as u32),
                 }
             }
-            local_classes(&mask, out, max, pops.len() <= 16)
+            local_classes(mask, out, max, pops.len() <= 16)
         })
         .collect();
     // The pieces' patterns, numbered in piece order.
@@ -140,4 +183,37 @@ fn local_classes_direct(mask: &[u32], out: &mut [u8], max: usize) -> Option<Vec<
         *o = *slot;
     }
     Some(patterns)
+}
+
+/// Sets bit `bit` of `mask[e]` for every member e of node `g` of `m` among
+/// the events from word `w0` on (`mask` starts there).
+fn or_bits(mask: &mut [u32], m: &Members, g: usize, w0: usize, bit: u32) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU running this has AVX2 (just checked).
+        unsafe { or_bits_avx2(mask, m, g, w0, bit) };
+        return;
+    }
+    or_bits_body(mask, m, g, w0, bit);
+}
+
+/// [`or_bits`] compiled for AVX2: the bit of each of a word's 64 events is a
+/// shift by a different count, which only AVX2 does across lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn or_bits_avx2(mask: &mut [u32], m: &Members, g: usize, w0: usize, bit: u32) {
+    or_bits_body(mask, m, g, w0, bit);
+}
+
+/// Bit by bit, without a branch per event (masks are whole words but the last).
+#[inline(always)]
+fn or_bits_body(mask: &mut [u32], m: &Members, g: usize, w0: usize, bit: u32) {
+    for (wi, part) in mask.chunks_mut(64).enumerate() {
+        let w = m.word(g, w0 + wi);
+        if w != 0 {
+            for (b, x) in part.iter_mut().enumerate() {
+                *x |= ((w >> b) as u32 & 1) << bit;
+            }
+        }
+    }
 }

@@ -27,7 +27,9 @@ use rayon::prelude::*;
 use crate::compensation::apply::Sample;
 use crate::error::{Error, Result};
 use crate::fcs::Scale;
+use crate::gating::Members;
 
+pub use membership::Pop;
 use moments::Need;
 use rows::Source;
 
@@ -502,19 +504,89 @@ pub fn compute<T: OrderKey>(
             ));
         }
     }
+    let pops: Vec<Pop<'_>> = populations
+        .iter()
+        .map(|m| m.map_or(Pop::All, Pop::Sorted))
+        .collect();
+    Ok(compute_pops(values, p, &pops, columns, req, scales))
+}
+
+/// [`compute`] for nodes of a gating result (`members`, evaluated on these
+/// `values`): populations whose statistics need their members one by one
+/// (small ones, MAD, geometric mean, moments) are unpacked into lists; the
+/// others are classified straight from the bits.
+pub fn compute_members<T: OrderKey>(
+    values: &[T],
+    p: usize,
+    members: &Members,
+    nodes: &[usize],
+    columns: &[usize],
+    req: &Request,
+    scales: &[Scale],
+) -> Result<Vec<Vec<Vec<f64>>>> {
+    let no_pops: [Option<&[u32]>; 0] = [];
+    // The shape checks (with no list to check).
+    compute(values, p, &no_pops, columns, req, scales)?;
+    let n = values.len() / p;
+    if members.n_events() != n {
+        return Err(Error::InvalidArgument(format!(
+            "gating members of {} events for {n} events",
+            members.n_events()
+        )));
+    }
+    if let Some(&g) = nodes.iter().find(|&&g| g >= members.nodes()) {
+        return Err(Error::InvalidArgument(format!(
+            "node {g} is outside 0..{}",
+            members.nodes()
+        )));
+    }
+    let one_by_one = [
+        Stat::Mean,
+        Stat::Sd,
+        Stat::Cv,
+        Stat::Min,
+        Stat::Max,
+        Stat::Mad,
+        Stat::Geomean,
+    ]
+    .iter()
+    .any(|s| req.stats.contains(s));
+    let lists: Vec<Option<Vec<u32>>> = nodes
+        .par_iter()
+        .map(|&g| (one_by_one || members.count(g) < RADIX_MIN).then(|| members.indices(g)))
+        .collect();
+    let pops: Vec<Pop<'_>> = nodes
+        .iter()
+        .zip(&lists)
+        .map(|(&g, l)| match l {
+            Some(l) => Pop::Sorted(l),
+            None => Pop::Bits(members, g),
+        })
+        .collect();
+    Ok(compute_pops(values, p, &pops, columns, req, scales))
+}
+
+/// [`compute`] once the arguments are checked.
+fn compute_pops<T: OrderKey>(
+    values: &[T],
+    p: usize,
+    populations: &[Pop<'_>],
+    columns: &[usize],
+    req: &Request,
+    scales: &[Scale],
+) -> Vec<Vec<Vec<f64>>> {
+    let n = values.len() / p;
     let src = Source::new(values, p, columns, scales);
     let q = Quantiles::of(req);
     // Large populations share passes over the union of their rows, every
     // column at a time; small ones (or MAD) gather each column.
-    let streams = |pop: &Option<&[u32]>| {
-        pop.map_or(n, |m| m.len()) >= RADIX_MIN && !req.stats.contains(&Stat::Mad)
-    };
+    let streams = |pop: &Pop<'_>| pop.len(n) >= RADIX_MIN && !req.stats.contains(&Stat::Mad);
     let large: Vec<usize> = (0..populations.len())
         .filter(|&i| streams(&populations[i]))
         .collect();
     let mut shared: Vec<Option<Vec<Summary>>> = vec![None; populations.len()];
     if !large.is_empty() {
-        let pops: Vec<Option<&[u32]>> = large.iter().map(|&i| populations[i]).collect();
+        let pops: Vec<Pop<'_>> = large.iter().map(|&i| populations[i]).collect();
         for (&i, s) in large.iter().zip(large_summaries(&src, &pops, req, &q)) {
             shared[i] = Some(s);
         }
@@ -524,10 +596,11 @@ pub fn compute<T: OrderKey>(
         .zip(shared)
         .map(|(pop, shared)| {
             let summaries = shared.unwrap_or_else(|| {
+                let list = pop.list();
                 (0..columns.len())
                     .into_par_iter()
                     .map(|j| {
-                        let mut v: Vec<f64> = match pop {
+                        let mut v: Vec<f64> = match &list {
                             Some(m) => m
                                 .iter()
                                 .map(|&i| src.value(i as usize, j).to_f64())
@@ -541,13 +614,13 @@ pub fn compute<T: OrderKey>(
             summaries.iter().map(|s| assemble(req, &q, s)).collect()
         })
         .collect();
-    Ok(out)
+    out
 }
 
 /// Summaries of large populations from the shared passes.
 fn large_summaries<T: OrderKey>(
     src: &Source<'_, T>,
-    pops: &[Option<&[u32]>],
+    pops: &[Pop<'_>],
     req: &Request,
     q: &Quantiles,
 ) -> Vec<Vec<Summary>> {
@@ -558,7 +631,7 @@ fn large_summaries<T: OrderKey>(
         squares: has(Stat::Sd) || has(Stat::Cv),
     };
     let median_at = q.median.then_some(0);
-    let size = |pop: &Option<&[u32]>| pop.map_or(src.n, |m| m.len());
+    let size = |pop: &Pop<'_>| pop.len(src.n);
     let bounds: Vec<Vec<(usize, usize, f64)>> = pops
         .iter()
         .map(|pop| quantile_bounds(size(pop), &q.qs, median_at))
@@ -584,12 +657,15 @@ fn large_summaries<T: OrderKey>(
                             f64::NAN
                         },
                         // ln of every value is costly: only when asked.
-                        geomean: match (has(Stat::Geomean), pop) {
-                            (false, _) => f64::NAN,
-                            (true, Some(mm)) => {
-                                geomean_of(mm.iter().map(|&i| src.value(i as usize, j).to_f64()))
+                        geomean: if !has(Stat::Geomean) {
+                            f64::NAN
+                        } else {
+                            match pop.list() {
+                                Some(mm) => geomean_of(
+                                    mm.iter().map(|&i| src.value(i as usize, j).to_f64()),
+                                ),
+                                None => geomean_of((0..m).map(|i| src.value(i, j).to_f64())),
                             }
-                            (true, None) => geomean_of((0..m).map(|i| src.value(i, j).to_f64())),
                         },
                         min: mo.min,
                         max: mo.max,

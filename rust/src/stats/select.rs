@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::bracket::Plan;
 use super::lanes::{Kept, W};
+use super::membership::Pop;
 use super::rows::Source;
 use super::OrderKey;
 
@@ -43,7 +44,7 @@ pub(crate) fn finish<T: OrderKey>(
     below: &[&[u64]],
     kept: &[&[Kept<T::Lane>]],
     src: &Source<'_, T>,
-    pops: &[Option<&[u32]>],
+    pops: &[Pop<'_>],
     ranks: &[Vec<usize>],
     nan: &[bool],
 ) -> Selected {
@@ -87,7 +88,7 @@ pub(crate) fn finish<T: OrderKey>(
                 return (vec![f64::NAN; ranks[i].len()], 0, 0);
             }
             column::<T>(plan, below, parts, i, j, &ranks[i]).unwrap_or_else(|kept| {
-                let mut all: Vec<T::Lane> = match pops[i] {
+                let mut all: Vec<T::Lane> = match pops[i].list() {
                     Some(m) => m.iter().map(|&e| src.value(e as usize, j).lane()).collect(),
                     None => (0..src.n).map(|e| src.value(e, j).lane()).collect(),
                 };

@@ -51,6 +51,10 @@ fn reference(v: &[f64], qs: &[f64], median: bool) -> Vec<f64> {
     interpolate(&bounds, &ranks, &at, median_at)
 }
 
+fn as_pops<'a>(v: &[Option<&'a [u32]>]) -> Vec<Pop<'a>> {
+    v.iter().map(|m| m.map_or(Pop::All, Pop::Sorted)).collect()
+}
+
 fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
@@ -412,7 +416,7 @@ fn shared_passes_take_empty_single_and_every_event() {
             .num_threads(threads)
             .build()
             .unwrap();
-        let out = pool.install(|| fused::run(&src, &pops, &ranks, need));
+        let out = pool.install(|| fused::run(&src, &as_pops(&pops), &ranks, need));
         assert_eq!(out.len(), 3);
         assert!(out[0].moments.iter().all(|m| m.n == 0.0));
         let x = values[7 * p] as f64;
@@ -509,7 +513,7 @@ fn bracket_misses_fall_back_to_exact_selection() {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let out = pool.install(|| fused::run_with(&src, &pops, &ranks, need, tune));
+            let out = pool.install(|| fused::run_with(&src, &as_pops(&pops), &ranks, need, tune));
             for (pi, o) in out.iter().enumerate() {
                 if tune.shift != 0.0 {
                     assert!(o.misses > 0, "pop {pi}: no bracket missed ({tune:?})");
@@ -543,7 +547,7 @@ fn default_brackets_hold_on_adversarial_columns() {
     let cols: Vec<usize> = (0..p).collect();
     let src = rows::Source::new(&values, p, &cols, &[]);
     let ranks = vec![vec![0, n / 100, n / 2 - 1, n / 2, n - 1]];
-    let out = fused::run(&src, &[None], &ranks, moments::Need::default());
+    let out = fused::run(&src, &[Pop::All], &ranks, moments::Need::default());
     // The spread columns (0, 5) are bracketed narrowly enough that nothing
     // misses; the tied ones (1: three values, 2: one but outliers, 3: four)
     // would keep most of the column, so the sample sends them to the exact
@@ -722,7 +726,13 @@ fn simd_pass_equals_portable_pass() {
                         ..bracket::Tuning::DEFAULT
                     };
                     pool.install(|| {
-                        fused::run_with(&src, &pops, &ranks, moments::Need::default(), &tune)
+                        fused::run_with(
+                            &src,
+                            &as_pops(&pops),
+                            &ranks,
+                            moments::Need::default(),
+                            &tune,
+                        )
                     })
                 };
                 let (v, s) = (run(lanes::Simd::Avx2), run(lanes::Simd::Portable));
@@ -761,4 +771,61 @@ fn malformed_populations_are_refused() {
     // Out of order across the parallel pieces' boundary.
     sorted.swap(65_535, 65_536);
     assert!(compute(&values, p, &[Some(&sorted)], &[0, 1], &req, &[]).is_err());
+}
+
+/// Statistics of gating nodes read as bits equal those of the same members
+/// as lists, for requests that classify from the bits (order statistics) and
+/// those that unpack them (moments, MAD, geometric mean), on 1 and 3 threads.
+#[test]
+fn members_as_bits_equal_members_as_lists() {
+    let (n, p) = (70_001, 3);
+    let values = data(n, p, &[], 96);
+    let lists = populations(n, 97);
+    let members = crate::gating::Members::from_lists(n, &lists);
+    for (g, l) in lists.iter().enumerate() {
+        assert_eq!(&members.indices(g), l);
+    }
+    let refs: Vec<Option<&[u32]>> = lists.iter().map(|l| Some(&l[..])).collect();
+    let nodes: Vec<usize> = (0..lists.len()).collect();
+    let cols = [0, 1, 2];
+    for req in [
+        Request {
+            stats: vec![Stat::Median],
+            percentiles: vec![5.0, 95.0],
+        },
+        Request {
+            stats: vec![Stat::Median, Stat::Mean, Stat::Cv, Stat::Rsd],
+            percentiles: vec![],
+        },
+        Request {
+            stats: vec![Stat::Mad, Stat::Geomean],
+            percentiles: vec![],
+        },
+    ] {
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let want = pool.install(|| compute(&values, p, &refs, &cols, &req, &[]).unwrap());
+            let got = pool.install(|| {
+                compute_members(&values, p, &members, &nodes, &cols, &req, &[]).unwrap()
+            });
+            for (a, b) in got
+                .iter()
+                .flatten()
+                .flatten()
+                .zip(want.iter().flatten().flatten())
+            {
+                assert!(same(*a, *b), "{req:?}: {a} vs {b}");
+            }
+        }
+    }
+    // Members of another matrix, or a node past the plan's, are refused.
+    let req = Request {
+        stats: vec![Stat::Median],
+        percentiles: vec![],
+    };
+    assert!(compute_members(&values[..p * 10], p, &members, &[0], &cols, &req, &[]).is_err());
+    assert!(compute_members(&values, p, &members, &[lists.len()], &cols, &req, &[]).is_err());
 }
