@@ -88,8 +88,9 @@ def _compute(spec: JobSpec, task: Task, digest: str, start: float) -> Done:
     from cd38.fcs import read_fcs
 
     sample = read_fcs(task.path)
-    # The provenance columns hash the file again unless told; it was just hashed.
-    sample._file_blake3 = digest
+    # The provenance columns hash the file again unless told; it was just hashed
+    # (so the background digest read_fcs started is dropped).
+    sample._file_blake3, sample._blake3_job = digest, None
     strategy = spec.strategy_for(sample)
     result = strategy.gate(sample)
     tables = {"counts": _drop_sample(result.counts_table())}

@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from cd38 import _core
 from cd38._arrays import kernel_matrix
+from cd38._digest import blake3_in_background
 from cd38.errors import InvalidArgumentError
 from cd38.fcs.sample import Sample
 
@@ -61,7 +62,13 @@ def read_fcs(source: PathLike | bytes, dataset: int = 0, strict: bool = False) -
         buf = bytes(source)
         return _sample(_core.read_fcs_bytes(buf, dataset=dataset, strict=strict, data="view"), buf, dataset)
     path = Path(source)
-    return _sample(_core.read_fcs(path, dataset=dataset, strict=strict, data="view"), path, dataset)
+    sample = _sample(_core.read_fcs(path, dataset=dataset, strict=strict, data="view"), path, dataset)
+    if sample._map is not None:
+        # Every table computed from the sample names the file by its digest:
+        # it is computed meanwhile, on cores the analysis leaves idle, after
+        # mapping the file's pages in ahead of the analysis (cd38._digest).
+        sample._blake3_job = blake3_in_background(sample._map)
+    return sample
 
 
 def read_fcs_metadata(source: PathLike, dataset: int = 0, strict: bool = False) -> Sample:

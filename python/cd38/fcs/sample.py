@@ -234,6 +234,7 @@ class Sample:
         out = Sample(self._ds, source=self._source, dataset=self.dataset, events=events)
         out.compensation = spill
         out._map, out._file_blake3 = self._map, self._file_blake3  # same file
+        out._blake3_job = self._blake3_job
         return out
 
     # -- display ------------------------------------------------------------

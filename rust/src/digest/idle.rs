@@ -70,6 +70,7 @@ impl IdleDigest {
                 let (work, tid) = (work.clone(), tid.clone());
                 move || {
                     go_idle(&tid);
+                    populate(work.bytes(), &tid);
                     loop {
                         while BUSY.load(Ordering::Acquire) > 0
                             && tid.load(Ordering::Acquire) != BOOSTED
@@ -125,6 +126,40 @@ impl Drop for IdleDigest {
             let _ = t.join();
         }
     }
+}
+
+/// Bytes mapped per populating step.
+const POPULATE_STEP: usize = 4 << 20;
+
+/// Maps a file's pages into the process ahead of use, step by step, until an
+/// analysis kernel starts (it would meet them mapped, not fault on each) or
+/// the digest is wanted. Advice only: errors (an old kernel, memory that is
+/// not a file mapping) just end it.
+fn populate(bytes: &[u8], tid: &AtomicI32) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = (bytes.as_ptr() as usize) / PAGE * PAGE;
+        let end = bytes.as_ptr() as usize + bytes.len();
+        let mut at = start;
+        while at < end
+            && BUSY.load(Ordering::Acquire) == 0
+            && tid.load(Ordering::Acquire) != BOOSTED
+        {
+            let len = POPULATE_STEP.min(end - at);
+            // SAFETY: advice on pages of a mapping the caller keeps alive
+            // (page-aligned down to the page holding the first byte); reads
+            // nothing into Rust memory.
+            let r =
+                unsafe { libc::madvise(at as *mut libc::c_void, len, libc::MADV_POPULATE_READ) };
+            if r != 0 {
+                return;
+            }
+            at += len;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (bytes, tid);
 }
 
 /// Puts the calling thread in the idle scheduling class (Linux), unless the
