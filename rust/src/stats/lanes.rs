@@ -320,6 +320,7 @@ mod avx2 {
         let mask0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail as i32), lane);
         let mask1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail as i32 - 8), lane);
         let mut keys = vec![[0i32; W]; kb];
+        let (mut last0, mut last1) = (_mm256_setzero_si256(), _mm256_setzero_si256());
         for (e, &c) in rows.clone().zip(&mb.class[rows]) {
             if Some(c) == mb.empty {
                 continue;
@@ -354,6 +355,7 @@ mod avx2 {
                     _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, k0);
                     _mm256_storeu_si256(out.as_mut_ptr().add(8) as *mut __m256i, k1);
                 }
+                (last0, last1) = (k0, k1);
                 let f0 = _mm256_castsi256_ps(x0);
                 let f1 = _mm256_castsi256_ps(x1);
                 let nan = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_UNORD_Q>(f0, f0))
@@ -370,18 +372,33 @@ mod avx2 {
                     }
                 }
             }
-            for ent in lk.of_class[c].clone() {
-                let blk = &keys[lk.block[ent]];
-                let bd = &lk.bounds[ent];
-                let below = &mut hits.below[ent];
-                // SAFETY: every pointer is to an array of W i32s.
-                let kept = &mut hits.kept[lk.stream[ent]];
+            let r = lk.of_class[c].clone();
+            let entries = lk.bounds[r.clone()]
+                .iter()
+                .zip(&lk.block[r.clone()])
+                .zip(&lk.stream[r.clone()])
+                .zip(hits.below[r].iter_mut());
+            for (((bd, &b), &st), below) in entries {
+                let Some(kept) = hits.kept.get_mut(st) else {
+                    continue;
+                };
                 kept.room();
-                // SAFETY: every pointer is to an array of W i32s, or (the
-                // stores to `kept`) to its spare capacity, W or more.
+                // The block's keys: still in registers when the row is one block.
+                let (k0, k1) = if kb == 1 {
+                    (last0, last1)
+                } else {
+                    let blk = &keys[b];
+                    // SAFETY: `blk` is W i32s.
+                    unsafe {
+                        (
+                            _mm256_loadu_si256(blk.as_ptr() as *const __m256i),
+                            _mm256_loadu_si256(blk.as_ptr().add(8) as *const __m256i),
+                        )
+                    }
+                };
+                // SAFETY: every pointer is to an array of W i32s (or u32s), or
+                // (the stores to `kept`) to its spare capacity, W or more.
                 unsafe {
-                    let k0 = _mm256_loadu_si256(blk.as_ptr() as *const __m256i);
-                    let k1 = _mm256_loadu_si256(blk.as_ptr().add(8) as *const __m256i);
                     let lo0 = _mm256_loadu_si256(bd.lo.as_ptr() as *const __m256i);
                     let lo1 = _mm256_loadu_si256(bd.lo.as_ptr().add(8) as *const __m256i);
                     let hi0 = _mm256_loadu_si256(bd.hi.as_ptr() as *const __m256i);
