@@ -35,8 +35,12 @@ pub(super) struct Biexp {
     ln_z_gain: f64,
     ln_p: f64,
     z_step_inv: f64,
-    /// (g, Δz·dg/dz) at z_k = k·Δz, where g = b·h − z.
-    table: Vec<[f64; 2]>,
+    /// (g, Δz·dg/dz) at z_k = k·Δz, where g = b·h − z; built on the first
+    /// forward transform (inverses, e.g. mapping gate bounds, never need it,
+    /// and it is most of a transform's construction: ~30 µs).
+    table: std::sync::OnceLock<Vec<[f64; 2]>>,
+    slope0: f64,
+    z_step: f64,
     /// Bound on Halley's error constant |f'''/6f' − (f''/2f')²| ≤ 5b²/12.
     halley_k: f64,
 }
@@ -66,28 +70,39 @@ impl Biexp {
             ln_z_gain: z_gain.ln(),
             ln_p: p.ln(),
             z_step_inv: 0.0,
-            table: Vec::with_capacity(TABLE_INTERVALS + 1),
+            table: std::sync::OnceLock::new(),
+            slope0,
+            z_step: 0.0,
             halley_k: 5.0 * b * b / 12.0,
         };
-        k.fill_table(slope0);
+        k.z_step = k.table_step();
+        k.z_step_inv = 1.0 / k.z_step;
         (k.z_gain.is_finite() && k.ln_p.is_finite() && k.z_step_inv.is_finite()).then_some(k)
     }
 
-    /// Tabulate the guess correction up to y = 1.25 (a quarter past the top of
+    /// The table's step in z: it reaches y = 1.25 (a quarter past the top of
     /// scale) but at least z = 16, where the log asymptote takes over.
-    fn fill_table(&mut self, slope0: f64) {
+    fn table_step(&self) -> f64 {
         let h_max = (1.25 - self.x1).max(0.25);
         let z_max = (self.value(h_max) * self.z_gain).ln_1p().clamp(16.0, 700.0);
-        let dz = z_max / TABLE_INTERVALS as f64;
-        self.z_step_inv = 1.0 / dz;
-        let mut h = 0.0;
-        for i in 0..=TABLE_INTERVALS {
-            let z = i as f64 * dz;
-            let v = z.exp_m1() / self.z_gain;
-            h = self.solve(v, h); // the previous root is a close guess
-            let dg = slope0 * (1.0 + v * self.z_gain) / self.slope(h) - 1.0;
-            self.table.push([self.b * h - z, dz * dg]);
-        }
+        z_max / TABLE_INTERVALS as f64
+    }
+
+    /// The guess correction, tabulated at every step up to the table's end.
+    fn table(&self) -> &[[f64; 2]] {
+        self.table.get_or_init(|| {
+            let dz = self.z_step;
+            let mut out = Vec::with_capacity(TABLE_INTERVALS + 1);
+            let mut h = 0.0;
+            for i in 0..=TABLE_INTERVALS {
+                let z = i as f64 * dz;
+                let v = z.exp_m1() / self.z_gain;
+                h = self.solve(v, h); // the previous root is a close guess
+                let dg = self.slope0 * (1.0 + v * self.z_gain) / self.slope(h) - 1.0;
+                out.push([self.b * h - z, dz * dg]);
+            }
+            out
+        })
     }
 
     /// Scale value of data zero.
@@ -151,7 +166,8 @@ impl Biexp {
         if pos < TABLE_INTERVALS as f64 {
             let i = pos as usize; // pos >= 0, so this is floor
             let t = pos - i as f64;
-            let ([g0, m0], [g1, m1]) = (self.table[i], self.table[i + 1]);
+            let table = self.table();
+            let ([g0, m0], [g1, m1]) = (table[i], table[i + 1]);
             (z + hermite(g0, m0, g1, m1, t)) / self.b
         } else {
             // log region: V ≈ p·e^{b·h}; z ≈ ln(v·z_gain) here (unless v·z_gain overflowed)
