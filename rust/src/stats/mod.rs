@@ -118,7 +118,7 @@ pub(crate) fn key(x: f64) -> u64 {
 /// the values (the IEEE total order): `f32` data is compared on `i32` lanes,
 /// never widened to `f64` first, so a row of 16 values is 16 SIMD lanes.
 pub trait OrderKey: Sample + Default + 'static {
-    type Lane: Copy + Ord + Send + Sync + Default + std::fmt::Debug + 'static;
+    type Lane: Copy + Ord + Send + Sync + Default + std::fmt::Debug + Into<i64> + 'static;
     /// Below and above every value's lane (only a NaN's lane can equal them).
     const LANE_MIN: Self::Lane;
     const LANE_MAX: Self::Lane;

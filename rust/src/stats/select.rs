@@ -48,53 +48,51 @@ pub(crate) fn finish<T: OrderKey>(
     ranks: &[Vec<usize>],
     nan: &[bool],
 ) -> Selected {
-    let (k, np) = (plan.k, pops.len());
+    let k = plan.k;
     let kb = k.div_ceil(W);
-    let slots = plan.ranks_in.len();
-    let mut grouped: Vec<(Vec<T::Lane>, [usize; W])> = (0..slots * kb)
+    // The population of each slot.
+    let mut pop_of = vec![0; plan.ranks_in.len()];
+    for (i, r) in plan.slots_of.iter().enumerate() {
+        for s in r.clone() {
+            pop_of[s] = i;
+        }
+    }
+    let blocks: Vec<Vec<Lane<T::Lane>>> = (0..plan.ranks_in.len() * kb)
         .into_par_iter()
-        .map(|st| by_lane(kept.iter().map(|w| &w[st])))
+        .map(|st| {
+            let (s, b) = (st / kb, st % kb);
+            let want = &ranks[pop_of[s]][plan.ranks_in[s].clone()];
+            select_block(plan, below, kept, s, b, want)
+        })
         .collect();
-    // Per (slot, column): its keys; then per (population, column): its slots'.
-    let mut cols: Vec<Option<&mut [T::Lane]>> = (0..slots * k).map(|_| None).collect();
-    for (st, (keys, counts)) in grouped.iter_mut().enumerate() {
-        let (s, b) = (st / kb, st % kb);
-        let mut rest = &mut keys[..];
-        for (lane, &n) in counts.iter().enumerate() {
-            let (mine, others) = std::mem::take(&mut rest).split_at_mut(n);
-            rest = others;
-            if let Some(c) = cols
-                .get_mut(s * k + b * W + lane)
-                .filter(|_| b * W + lane < k)
-            {
-                *c = Some(mine);
-            }
-        }
-    }
-    let mut tasks: Vec<Vec<&mut [T::Lane]>> = (0..np * k).map(|_| Vec::new()).collect();
-    for (i, task) in tasks.chunks_mut(k).enumerate() {
-        for s in plan.slots_of[i].clone() {
-            for (j, t) in task.iter_mut().enumerate() {
-                t.extend(cols[s * k + j].take());
-            }
-        }
-    }
-    let per: Vec<(Vec<f64>, usize, usize)> = tasks
+    let per: Vec<(Vec<f64>, usize, usize)> = (0..pops.len() * k)
         .into_par_iter()
-        .enumerate()
-        .map(|(s, parts)| {
-            let (i, j) = (s / k, s % k);
-            if nan[s] {
+        .map(|t| {
+            let (i, j) = (t / k, t % k);
+            if nan[t] {
                 return (vec![f64::NAN; ranks[i].len()], 0, 0);
             }
-            column::<T>(plan, below, parts, i, j, &ranks[i]).unwrap_or_else(|kept| {
-                let mut all: Vec<T::Lane> = match pops[i].list() {
-                    Some(m) => m.iter().map(|&e| src.value(e as usize, j).lane()).collect(),
-                    None => (0..src.n).map(|e| src.value(e, j).lane()).collect(),
-                };
-                let v = at_ranks(&mut all, &ranks[i]);
-                (v.into_iter().map(T::from_lane).collect(), 1, kept)
-            })
+            let (b, lane) = (j / W, j % W);
+            let mut vals = Vec::with_capacity(ranks[i].len());
+            let mut total = 0;
+            let mut missed = false;
+            for s in plan.slots_of[i].clone() {
+                let got = &blocks[s * kb + b][lane];
+                total += got.kept;
+                match &got.values {
+                    Some(v) => vals.extend(v.iter().map(|&x| T::from_lane(x))),
+                    None => missed = true,
+                }
+            }
+            if !missed {
+                return (vals, 0, total);
+            }
+            let mut all: Vec<T::Lane> = match pops[i].list() {
+                Some(m) => m.iter().map(|&e| src.value(e as usize, j).lane()).collect(),
+                None => (0..src.n).map(|e| src.value(e, j).lane()).collect(),
+            };
+            let v = at_ranks(&mut all, &ranks[i]);
+            (v.into_iter().map(T::from_lane).collect(), 1, total)
         })
         .collect();
     let mut it = per.into_iter();
@@ -117,57 +115,108 @@ pub(crate) fn finish<T: OrderKey>(
     out
 }
 
-/// The keys of `streams` (one bracket's, over one block, from every
-/// worker) grouped by lane, and how many each lane has.
-fn by_lane<'a, L: Copy + Default + 'a>(
-    streams: impl Iterator<Item = &'a Kept<L>> + Clone,
-) -> (Vec<L>, [usize; W]) {
-    let mut counts = [0usize; W];
-    for st in streams.clone() {
-        for &l in &st.lanes {
-            counts[l as usize % W] += 1;
-        }
-    }
-    let mut at = [0usize; W];
-    for l in 1..W {
-        at[l] = at[l - 1] + counts[l - 1];
-    }
-    let mut keys = vec![L::default(); counts.iter().sum()];
-    for st in streams {
-        for (&key, &l) in st.keys.iter().zip(&st.lanes) {
-            let a = &mut at[l as usize % W];
-            if let Some(o) = keys.get_mut(*a) {
-                *o = key;
-            }
-            *a += 1;
-        }
-    }
-    (keys, counts)
+/// One lane's answer from one bracket: the values at the bracket's ranks
+/// (`None` when the bracket missed them), and how many keys it kept.
+struct Lane<L> {
+    values: Option<Vec<L>>,
+    kept: usize,
 }
 
-/// Population `i`'s ranks in column `j` from its brackets' counts and kept
-/// keys (`parts`, one per slot of the population), and the number of keys
-/// kept; Err(kept) when a bracket missed its ranks. Each bracket answers its
-/// own ranks: its keys below `lo` and inside `[lo, hi]` place them, whatever
-/// the other brackets hold.
-fn column<T: OrderKey>(
-    plan: &Plan<T::Lane>,
+/// Buckets per lane of the histogram that places each rank.
+const BUCKETS: usize = 256;
+
+/// The keys at slot `s`'s ranks `want` in every lane of block `b`, from the
+/// bracket's streams (every worker's) in two passes and no copy of them: a
+/// histogram per lane of each key's offset in its bracket (by its top bits)
+/// places each rank in a bucket, then only those buckets' keys are gathered
+/// and selected among.
+fn select_block<L: Copy + Ord + Into<i64>>(
+    plan: &Plan<L>,
     below: &[&[u64]],
-    parts: Vec<&mut [T::Lane]>,
-    i: usize,
-    j: usize,
-    ranks: &[usize],
-) -> Result<(Vec<f64>, usize, usize), usize> {
-    let total = parts.iter().map(|p| p.len()).sum();
-    let mut out = Vec::with_capacity(ranks.len());
-    for (s, keys) in plan.slots_of[i].clone().zip(parts) {
-        let under = below.iter().map(|w| w[s * plan.k + j]).sum::<u64>() as usize;
-        let want = &ranks[plan.ranks_in[s].clone()];
-        if !want.iter().all(|&r| r >= under && r - under < keys.len()) {
-            return Err(total);
+    kept: &[&[Kept<L>]],
+    s: usize,
+    b: usize,
+    want: &[usize],
+) -> Vec<Lane<L>> {
+    let k = plan.k;
+    let kb = k.div_ceil(W);
+    let lanes = W.min(k - b * W);
+    let bd = &plan.bounds[s * kb + b];
+    let lo: [i64; W] = bd.lo.map(|x| x.into());
+    // A key's offset in its bracket (key >= lo, so the wrapping difference
+    // is exact as u64); each lane's shift maps its span onto the buckets.
+    let shift: [u32; W] = std::array::from_fn(|j| {
+        let span = bd.hi[j].into().wrapping_sub(lo[j]) as u64;
+        let span = if bd.hi[j].into() < lo[j] { 0 } else { span };
+        (64 - span.leading_zeros()).saturating_sub(BUCKETS.trailing_zeros())
+    });
+    let bucket = |key: L, j: usize| -> usize {
+        let d = key.into().wrapping_sub(lo[j]) as u64;
+        ((d >> shift[j]) as usize).min(BUCKETS - 1)
+    };
+    let streams = || kept.iter().map(|w| &w[s * kb + b]);
+    let mut hist = vec![0u32; W * BUCKETS];
+    for st in streams() {
+        for (&key, &l) in st.keys.iter().zip(&st.lanes) {
+            let j = l as usize % W;
+            hist[j * BUCKETS + bucket(key, j)] += 1;
         }
-        let offs: Vec<usize> = want.iter().map(|&r| r - under).collect();
-        out.extend(at_ranks(keys, &offs).into_iter().map(T::from_lane));
     }
-    Ok((out, 0, total))
+    // Per lane: each wanted rank's bucket and place in it, or a miss.
+    let mut targets: Vec<u16> = vec![u16::MAX; W * BUCKETS];
+    let mut gathered: Vec<Vec<L>> = Vec::new();
+    let mut places: Vec<Option<Vec<(usize, usize)>>> = Vec::with_capacity(lanes);
+    let mut kept_of = [0usize; W];
+    for (j, kept_j) in kept_of.iter_mut().enumerate().take(lanes) {
+        let h = &hist[j * BUCKETS..(j + 1) * BUCKETS];
+        let total: usize = h.iter().map(|&c| c as usize).sum();
+        *kept_j = total;
+        let under = below.iter().map(|w| w[s * k + b * W + j]).sum::<u64>() as usize;
+        if !want.iter().all(|&r| r >= under && r - under < total) {
+            places.push(None);
+            continue;
+        }
+        let mut mine = Vec::with_capacity(want.len());
+        let (mut bk, mut before) = (0usize, 0usize);
+        for &r in want {
+            let o = r - under;
+            while before + h[bk] as usize <= o {
+                before += h[bk] as usize;
+                bk += 1;
+            }
+            let t = &mut targets[j * BUCKETS + bk];
+            if *t == u16::MAX {
+                *t = gathered.len() as u16;
+                gathered.push(Vec::with_capacity(h[bk] as usize));
+            }
+            mine.push((*t as usize, o - before));
+        }
+        places.push(Some(mine));
+    }
+    if !gathered.is_empty() {
+        for st in streams() {
+            for (&key, &l) in st.keys.iter().zip(&st.lanes) {
+                let j = l as usize % W;
+                let t = targets[j * BUCKETS + bucket(key, j)];
+                if t != u16::MAX {
+                    gathered[t as usize].push(key);
+                }
+            }
+        }
+    }
+    places
+        .into_iter()
+        .zip(kept_of)
+        .map(|(p, kept)| Lane {
+            values: p.map(|mine| {
+                mine.iter()
+                    .map(|&(t, o)| {
+                        let g = &mut gathered[t];
+                        *g.select_nth_unstable(o).1
+                    })
+                    .collect()
+            }),
+            kept,
+        })
+        .collect()
 }
