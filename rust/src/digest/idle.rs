@@ -64,31 +64,35 @@ impl IdleDigest {
         let bytes: &'static [u8] = unsafe { std::mem::transmute::<&[u8], &'static [u8]>(bytes) };
         let work = Arc::new(Subtrees::new(bytes));
         let tid = Arc::new(AtomicI32::new(0));
-        let thread = std::thread::Builder::new()
-            .name("cd38-digest".into())
-            .spawn({
-                let (work, tid) = (work.clone(), tid.clone());
-                move || {
-                    go_idle(&tid);
-                    populate(work.bytes(), &tid);
-                    loop {
-                        while BUSY.load(Ordering::Acquire) > 0
-                            && tid.load(Ordering::Acquire) != BOOSTED
-                            && !work.stopped()
-                        {
-                            std::thread::sleep(NAP);
-                        }
-                        if !work.step() {
-                            break;
+        // A thread beside the pool's: not when the pool is told to use one
+        // core (then `finish` hashes it all there).
+        let thread = (rayon::current_num_threads() > 1).then(|| {
+            std::thread::Builder::new()
+                .name("cd38-digest".into())
+                .spawn({
+                    let (work, tid) = (work.clone(), tid.clone());
+                    move || {
+                        go_idle(&tid);
+                        populate(work.bytes(), &tid);
+                        loop {
+                            while BUSY.load(Ordering::Acquire) > 0
+                                && tid.load(Ordering::Acquire) != BOOSTED
+                                && !work.stopped()
+                            {
+                                std::thread::sleep(NAP);
+                            }
+                            if !work.step() {
+                                break;
+                            }
                         }
                     }
-                }
-            })
-            // No thread (out of resources): `finish` hashes it all.
-            .ok();
+                })
+                // No thread (out of resources): `finish` hashes it all.
+                .ok()
+        });
         IdleDigest {
             work,
-            thread,
+            thread: thread.flatten(),
             tid,
             done: None,
         }
