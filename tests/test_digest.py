@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import select
+import signal
 from pathlib import Path
 
 import blake3
@@ -88,3 +91,29 @@ def test_gating_hashes_the_file_in_the_background(tmp_path: Path) -> None:
     with pytest.raises(BufferError):
         s2._map.close()  # type: ignore[union-attr]
     assert sample_digest(s2) == want
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_digest_in_a_forked_child(tmp_path: Path) -> None:
+    """A child forked while read_fcs's background digest may still run has
+    neither that thread nor the thread pool: it hashes on its own thread."""
+    path = tmp_path / "f.fcs"
+    cd38.synth.bcell_sample(path, 200_000, seed=6)
+    want = blake3.blake3(path.read_bytes()).hexdigest()
+    s = cd38.read_fcs(path)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            os.write(w, sample_digest(s).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    ready, _, _ = select.select([r], [], [], 30)
+    got = os.read(r, 100).decode() if ready else "no answer within 30 s"
+    os.close(r)
+    if not ready:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert got == want
+    assert sample_digest(s) == want

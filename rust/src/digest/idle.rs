@@ -50,6 +50,9 @@ pub struct IdleDigest {
     thread: Option<JoinHandle<()>>,
     tid: Arc<AtomicI32>,
     done: Option<String>,
+    /// The process that started it: a forked child has neither the thread
+    /// nor the pool's threads, and must not wait for them.
+    pid: u32,
 }
 
 impl IdleDigest {
@@ -95,6 +98,7 @@ impl IdleDigest {
             thread: thread.flatten(),
             tid,
             done: None,
+            pid: std::process::id(),
         }
     }
 
@@ -103,6 +107,13 @@ impl IdleDigest {
     pub fn finish(&mut self) -> String {
         if let Some(d) = &self.done {
             return d.clone();
+        }
+        if std::process::id() != self.pid {
+            // A forked child: hash here, on this thread alone.
+            std::mem::forget(self.thread.take());
+            let hex = blake3::hash(self.work.bytes()).to_hex().to_string();
+            self.done = Some(hex.clone());
+            return hex;
         }
         boost(&self.tid);
         rayon::broadcast(|_| self.work.work());
@@ -123,6 +134,11 @@ impl IdleDigest {
 
 impl Drop for IdleDigest {
     fn drop(&mut self) {
+        if std::process::id() != self.pid {
+            // A forked child: the thread is the parent's, not to be joined.
+            std::mem::forget(self.thread.take());
+            return;
+        }
         // Unfinished: stop after the current subtree, promptly.
         self.work.stop();
         boost(&self.tid);
