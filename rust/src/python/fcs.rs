@@ -354,23 +354,28 @@ fn file_blake3(py: Python<'_>, path: PathBuf) -> PyResult<String> {
 /// mmap a zero-copy sample views, so its pages are not mapped a second time).
 #[pyfunction]
 fn blake3_buffer(py: Python<'_>, data: PyBuffer<u8>) -> PyResult<String> {
-    if !data.readonly() || !data.is_c_contiguous() {
-        return Err(to_pyerr(Error::InvalidArgument(
-            "blake3_buffer needs a read-only contiguous buffer".into(),
-        )));
-    }
-    let len = data.len_bytes();
-    let bytes: &[u8] = if len == 0 {
-        &[]
-    } else {
-        // SAFETY: the exporter holds `len` contiguous bytes at `buf_ptr` for as
-        // long as `data` (alive until this function returns) keeps the buffer
-        // exported, and it declared them read-only, so no one writes them while
-        // the slice is in use.
-        unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, len) }
-    };
+    let bytes = readonly_bytes(&data, "blake3_buffer")?;
     py.detach(|| guarded(|| Ok(crate::digest::blake3_hex(bytes))))
         .map_err(to_pyerr)
+}
+
+/// The bytes of a read-only, C-contiguous buffer, for as long as `data`
+/// keeps them exported; `who` names the caller in the error otherwise.
+fn readonly_bytes<'a>(data: &'a PyBuffer<u8>, who: &str) -> PyResult<&'a [u8]> {
+    if !data.readonly() || !data.is_c_contiguous() {
+        return Err(to_pyerr(Error::InvalidArgument(format!(
+            "{who} needs a read-only contiguous buffer"
+        ))));
+    }
+    let len = data.len_bytes();
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: the exporter holds `len` contiguous bytes at `buf_ptr` for as
+    // long as `data` keeps the buffer exported (the returned borrow cannot
+    // outlive it), and it declared them read-only, so no one writes them
+    // while the slice is in use.
+    Ok(unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, len) })
 }
 
 /// BLAKE3 of a read-only contiguous buffer, computed in the background at
@@ -387,21 +392,10 @@ struct PyBlake3Job {
 impl PyBlake3Job {
     #[new]
     fn new(data: PyBuffer<u8>) -> PyResult<Self> {
-        if !data.readonly() || !data.is_c_contiguous() {
-            return Err(to_pyerr(Error::InvalidArgument(
-                "Blake3Job needs a read-only contiguous buffer".into(),
-            )));
-        }
-        let len = data.len_bytes();
-        let bytes: &[u8] = if len == 0 {
-            &[]
-        } else {
-            // SAFETY: the exporter holds `len` contiguous, read-only bytes at
-            // `buf_ptr` while `data` keeps them exported.
-            unsafe { std::slice::from_raw_parts(data.buf_ptr() as *const u8, len) }
-        };
+        let bytes = readonly_bytes(&data, "Blake3Job")?;
         // SAFETY: `data`, stored beside it, keeps the bytes exported (and
-        // read-only) until after `digest` is dropped.
+        // read-only) until after `digest` is dropped; moving the PyBuffer
+        // does not move the bytes.
         let digest = unsafe { crate::digest::IdleDigest::start(bytes) };
         Ok(PyBlake3Job {
             digest,
