@@ -37,16 +37,8 @@ pub fn file_blake3(path: &Path) -> Result<String> {
 }
 
 fn file_blake3_windowed(path: &Path, window: usize) -> Result<String> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
-    let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
-    if meta.is_dir() {
-        return Err(Error::io(
-            &name,
-            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
-        ));
-    }
-    if meta.len() == 0 {
+    let (file, len, name) = crate::fcs::open_file(path)?;
+    if len == 0 {
         return Ok(blake3_hex(&[]));
     }
     // SAFETY: the map is read-only and dropped before returning; a file

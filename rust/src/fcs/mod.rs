@@ -783,8 +783,9 @@ fn read_impl(buf: &[u8], map: Option<&memmap2::Mmap>, opts: &ReadOptions) -> Res
     parse_dataset_paged(buf, map, base, opts.strict, opts.data)
 }
 
-/// Memory-map a file read-only.
-pub fn map_file(path: &Path) -> Result<memmap2::Mmap> {
+/// Open a regular file for reading: the file, its length, and its name for
+/// errors (a directory is an error naming it).
+pub(crate) fn open_file(path: &Path) -> Result<(std::fs::File, u64, String)> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
     let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
@@ -794,7 +795,13 @@ pub fn map_file(path: &Path) -> Result<memmap2::Mmap> {
             std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
         ));
     }
-    if meta.len() == 0 {
+    Ok((file, meta.len(), name))
+}
+
+/// Memory-map a file read-only.
+pub fn map_file(path: &Path) -> Result<memmap2::Mmap> {
+    let (file, len, name) = open_file(path)?;
+    if len == 0 {
         return Err(Error::fcs("file is empty").with_path(&name));
     }
     // SAFETY: the map is read-only; a file truncated by another process while

@@ -466,25 +466,7 @@ pub fn compute<T: OrderKey>(
     req: &Request,
     scales: &[Scale],
 ) -> Result<Vec<Vec<Vec<f64>>>> {
-    req.validate()?;
-    if p == 0 || values.len() % p != 0 {
-        return Err(Error::InvalidArgument(format!(
-            "{} values do not divide into rows of {p}",
-            values.len()
-        )));
-    }
-    if !scales.is_empty() && scales.len() != p {
-        return Err(Error::InvalidArgument(format!(
-            "{} scales for {p} columns",
-            scales.len()
-        )));
-    }
-    let n = values.len() / p;
-    if let Some(&c) = columns.iter().find(|&&c| c >= p) {
-        return Err(Error::InvalidArgument(format!(
-            "column {c} is outside 0..{p}"
-        )));
-    }
+    let n = check_shape(values.len(), p, columns, req, scales)?;
     for pop in populations.iter().flatten() {
         if pop.last().is_some_and(|&i| i as usize >= n) {
             return Err(Error::InvalidArgument(
@@ -524,10 +506,7 @@ pub fn compute_members<T: OrderKey>(
     req: &Request,
     scales: &[Scale],
 ) -> Result<Vec<Vec<Vec<f64>>>> {
-    let no_pops: [Option<&[u32]>; 0] = [];
-    // The shape checks (with no list to check).
-    compute(values, p, &no_pops, columns, req, scales)?;
-    let n = values.len() / p;
+    let n = check_shape(values.len(), p, columns, req, scales)?;
     if members.n_events() != n {
         return Err(Error::InvalidArgument(format!(
             "gating members of {} events for {n} events",
@@ -564,6 +543,35 @@ pub fn compute_members<T: OrderKey>(
         })
         .collect();
     Ok(compute_pops(values, p, &pops, columns, req, scales))
+}
+
+/// The request, the matrix of `len` values in rows of `p`, the columns and
+/// the scales checked against each other; the number of rows.
+fn check_shape(
+    len: usize,
+    p: usize,
+    columns: &[usize],
+    req: &Request,
+    scales: &[Scale],
+) -> Result<usize> {
+    req.validate()?;
+    if p == 0 || len % p != 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{len} values do not divide into rows of {p}"
+        )));
+    }
+    if !scales.is_empty() && scales.len() != p {
+        return Err(Error::InvalidArgument(format!(
+            "{} scales for {p} columns",
+            scales.len()
+        )));
+    }
+    if let Some(&c) = columns.iter().find(|&&c| c >= p) {
+        return Err(Error::InvalidArgument(format!(
+            "column {c} is outside 0..{p}"
+        )));
+    }
+    Ok(len / p)
 }
 
 /// [`compute`] once the arguments are checked.
