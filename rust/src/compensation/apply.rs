@@ -70,6 +70,11 @@ pub fn invert(m: &[f64], n: usize) -> Result<Vec<f64>> {
 pub trait Sample: Copy + Send + Sync + Default {
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
+    /// The slices as f32 when `Self` is f32 (for kernels with an f32-only path).
+    #[inline(always)]
+    fn as_f32<'a>(_values: &'a [Self], _out: &'a mut [Self]) -> Option<(&'a [f32], &'a mut [f32])> {
+        None
+    }
     /// The value with a channel's FCS scale applied exactly as the decoder
     /// applies it (in f64, rounded to `Self`), so kernels reading the file's
     /// own bytes see the same scale values as a decoded copy would hold.
@@ -85,6 +90,10 @@ impl Sample for f32 {
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self as f64
+    }
+    #[inline(always)]
+    fn as_f32<'a>(values: &'a [f32], out: &'a mut [f32]) -> Option<(&'a [f32], &'a mut [f32])> {
+        Some((values, out))
     }
     #[inline(always)]
     fn from_f64(v: f64) -> Self {

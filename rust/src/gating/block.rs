@@ -143,8 +143,7 @@ pub(super) fn block<T: Sample>(
         unsafe { block_avx2(prog, s, rows, out) };
         return;
     }
-    let _ = avx2;
-    block_body(prog, s, rows, out);
+    block_body(prog, s, rows, out, false);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -155,7 +154,7 @@ fn block_avx2<T: Sample>(
     rows: &Rows<'_, T>,
     out: &mut Marks<'_>,
 ) {
-    block_body(prog, s, rows, out);
+    block_body(prog, s, rows, out, true);
 }
 
 /// The body of [`block`], inlined into both builds with every kernel.
@@ -165,6 +164,7 @@ fn block_body<T: Sample>(
     s: &mut Scratch<T>,
     rows: &Rows<'_, T>,
     out: &mut Marks<'_>,
+    avx2: bool,
 ) {
     let Scratch {
         all,
@@ -192,7 +192,7 @@ fn block_body<T: Sample>(
                         let li = prog.dims[d].as_ref().map_or(0, |d| d.load);
                         if !work.done[li] {
                             let basis = selection(all, earlier, len, prog.loads[li].basis);
-                            work.load(prog, li, rows, basis);
+                            work.load(prog, li, rows, basis, avx2);
                             work.done[li] = true;
                         }
                     }
@@ -202,16 +202,10 @@ fn block_body<T: Sample>(
             kernels::compact(parent, &work.flags[..m], mine)
         };
         len[i] = hits;
-        if prog.operand[i] {
-            let bits = &mut bits[i];
-            bits.fill(0);
-            for &r in &mine[..hits] {
-                bits[r as usize / 64] |= 1 << (r % 64);
-            }
-        }
         let dst = &mut out.words[i * CHUNK_WORDS + out.at..][..WORDS];
-        for &r in &mine[..hits] {
-            dst[r as usize / 64] |= 1 << (r % 64);
+        kernels::bits_of(&mine[..hits], dst);
+        if prog.operand[i] {
+            bits[i].copy_from_slice(dst);
         }
         out.counts[i] += hits as u32;
     }
@@ -290,7 +284,7 @@ fn values<'w>(
 impl<T: Sample> Work<T> {
     #[inline(always)]
     /// Gather load `li`'s columns for its basis's rows `basis` and compute its dimensions.
-    fn load(&mut self, prog: &Program, li: usize, rows: &Rows<'_, T>, basis: &[u16]) {
+    fn load(&mut self, prog: &Program, li: usize, rows: &Rows<'_, T>, basis: &[u16], avx2: bool) {
         let l = &prog.loads[li];
         let m = basis.len();
         if m == 0 {
@@ -309,6 +303,7 @@ impl<T: Sample> Work<T> {
             scales,
             cols,
             BLOCK,
+            avx2,
         );
         for &d in &l.dims {
             let Some(dim) = &prog.dims[d] else { continue };

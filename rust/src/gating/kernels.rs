@@ -13,7 +13,8 @@ use crate::fcs::Scale;
 /// `out[j * stride + k] = row(sel[k])[columns[j]]`, the rows being
 /// `first + sel[k]` of the row-major `values` (`p` per row), or all `n` rows
 /// from `first` on when `sel` is `None`. With `scales`, each value is first
-/// rescaled as its channel's FCS scale says.
+/// rescaled as its channel's FCS scale says. `avx2` says the CPU has AVX2
+/// (float32 rows are then gathered eight at a time, see `transpose`).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn gather<T: Sample>(
@@ -26,8 +27,28 @@ pub(super) fn gather<T: Sample>(
     scales: Option<&[Scale]>,
     out: &mut [T],
     stride: usize,
+    avx2: bool,
 ) {
     let rows = &values[first * p..(first + n) * p];
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        let m = sel.map_or(n, |s| s.len());
+        let done = T::as_f32(rows, out).is_some_and(|(rows, out)| {
+            // SAFETY: the caller says the CPU has AVX2.
+            unsafe { super::transpose::gather_f32(rows, p, sel, m, columns, out, stride) }
+        });
+        if done {
+            for (j, &s) in scales.unwrap_or_default().iter().enumerate() {
+                if s != Scale::Identity {
+                    for v in &mut out[j * stride..][..m] {
+                        *v = v.rescaled(s);
+                    }
+                }
+            }
+            return;
+        }
+    }
+    let _ = avx2;
     for (j, &c) in columns.iter().enumerate() {
         let s = scales.map_or(Scale::Identity, |s| s[j]);
         match sel {
@@ -142,6 +163,26 @@ pub(super) fn polygon(xs: &[f64], ys: &[f64], edges: &[Edge], flags: &mut [u64])
 pub(super) fn rect(v: &[f64], lo: f64, hi: f64, flags: &mut [u64]) {
     for (f, &x) in flags.iter_mut().zip(v) {
         *f &= ((lo <= x) & (x < hi)) as u64;
+    }
+}
+
+/// `dst` = the bit set of the ascending offsets `sel` (bit `r % 64` of word `r / 64`).
+#[inline(always)]
+pub(super) fn bits_of(sel: &[u16], dst: &mut [u64]) {
+    dst.fill(0);
+    // Offsets ascend, so each word's bits arrive together: they are OR-ed in
+    // a register and the running word is stored after each. A plain store, so
+    // no iteration waits for the previous one's store to be read back (an
+    // `|=` into memory did, and was 14 % of gating).
+    let (mut at, mut word) = (usize::MAX, 0u64);
+    for &r in sel {
+        let w = r as usize / 64;
+        word &= ((w == at) as u64).wrapping_neg();
+        word |= 1 << (r % 64);
+        at = w;
+        if let Some(d) = dst.get_mut(w) {
+            *d = word;
+        }
     }
 }
 

@@ -6,6 +6,7 @@ pub mod geometry;
 mod kernels;
 pub mod plan;
 mod program;
+mod transpose;
 
 pub use eval::{evaluate, evaluate_members, Members};
 pub use plan::{BoolOp, CompSpec, DimSpec, Node, Plan, Predicate, Source};
