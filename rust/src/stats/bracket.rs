@@ -71,6 +71,9 @@ pub(crate) struct Plan<L> {
     pub ranks_in: Vec<Range<usize>>,
     /// Per (slot, block of columns).
     pub bounds: Vec<Bounds<L>>,
+    /// Per (slot, block of columns): about how many keys the pass will keep
+    /// there (from the sample), so their buffers are sized once.
+    pub expect: Vec<usize>,
 }
 
 /// One population's slot: its ranks, and the sample positions of its bounds
@@ -220,19 +223,20 @@ const CROWDED: usize = 4;
 /// when the sample shows it would keep far more keys than its window spans
 /// and a good part of the population: heavy ties or values packed into a
 /// narrow range would otherwise keep much of the column in memory.
+/// Also returns how many of the sample's keys the bracket holds.
 fn unless_crowded<T: OrderKey>(
     col: &[T::Lane],
     w: &Window,
     lo: T::Lane,
     hi: T::Lane,
-) -> (T::Lane, T::Lane) {
+) -> (T::Lane, T::Lane, usize) {
     let m = col.len() as i64;
     let span = (w.hi.min(m - 1) - w.lo.max(0) + 1).max(1) as usize;
     let inside = col.iter().filter(|&&x| (lo..=hi).contains(&x)).count();
     if inside > CROWDED * span + 64 && inside * 8 > col.len() {
-        (T::LANE_MIN, T::LANE_MIN)
+        (T::LANE_MIN, T::LANE_MIN, 0)
     } else {
-        (lo, hi)
+        (lo, hi, inside)
     }
 }
 
@@ -258,8 +262,9 @@ pub(crate) fn plan<T: OrderKey>(
             }
         })
         .collect();
-    // Per (population, column): the bounds of its windows.
-    let bounds: Vec<Vec<(T::Lane, T::Lane)>> = (0..np * k)
+    // Per (population, column): the bounds of its windows, and the keys
+    // each is expected to keep (its share of the sample, scaled up).
+    let bounds: Vec<Vec<(T::Lane, T::Lane, usize)>> = (0..np * k)
         .into_par_iter()
         .map(|x| {
             let (i, j) = (x / k, x % k);
@@ -271,9 +276,13 @@ pub(crate) fn plan<T: OrderKey>(
                 .map(|&r| lanes[r as usize * k + j])
                 .collect();
             let b = bounds_of(&mut col, &windows[i], T::LANE_MIN, T::LANE_MAX);
+            let scale = len(i) as f64 / col.len().max(1) as f64;
             b.into_iter()
                 .zip(&windows[i])
-                .map(|((lo, hi), w)| unless_crowded::<T>(&col, w, lo, hi))
+                .map(|((lo, hi), w)| {
+                    let (lo, hi, inside) = unless_crowded::<T>(&col, w, lo, hi);
+                    (lo, hi, (inside as f64 * scale) as usize)
+                })
                 .collect()
         })
         .collect();
@@ -283,6 +292,7 @@ pub(crate) fn plan<T: OrderKey>(
         slots_of: Vec::with_capacity(np),
         ranks_in: Vec::new(),
         bounds: Vec::new(),
+        expect: Vec::new(),
     };
     for (i, ws) in windows.iter().enumerate() {
         let first = plan.ranks_in.len();
@@ -293,10 +303,14 @@ pub(crate) fn plan<T: OrderKey>(
                     lo: [T::LANE_MIN; W],
                     hi: [T::LANE_MIN; W],
                 };
+                let mut expect = 0;
                 for (l, j) in (b * W..k.min((b + 1) * W)).enumerate() {
-                    (bd.lo[l], bd.hi[l]) = bounds[i * k + j][g];
+                    let n;
+                    (bd.lo[l], bd.hi[l], n) = bounds[i * k + j][g];
+                    expect += n;
                 }
                 plan.bounds.push(bd);
+                plan.expect.push(expect);
             }
         }
         plan.slots_of.push(first..plan.ranks_in.len());

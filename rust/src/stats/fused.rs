@@ -96,10 +96,19 @@ fn spread<L: Send>(
     });
 }
 
+/// Spans per worker (see [`spans`]).
+fn spans_per_worker(need: Need) -> usize {
+    if need.sums {
+        4
+    } else {
+        8
+    }
+}
+
 /// The spans the events are cut into: enough for the workers to balance, few
 /// enough that the moment chunks running past a span's end stay rare.
 fn spans(n: usize, threads: usize, need: Need) -> Vec<Range<usize>> {
-    let per_thread = if need.sums { 4 } else { 8 };
+    let per_thread = spans_per_worker(need);
     let len = n
         .div_ceil(threads * per_thread)
         .next_multiple_of(256)
@@ -139,11 +148,21 @@ fn group<T: OrderKey>(
     let lookup = Lookup::new(plan.as_ref(), &mb, k);
     let threads = rayon::current_num_threads().max(1);
     let slots = plan.as_ref().map_or(0, |p| p.ranks_in.len());
+    // A worker's share of each stream's keys: about 1/threads of the spans,
+    // give or take a span or two (rarely more: then the stream grows).
+    let share = |n: usize| n / threads + n / spans_per_worker(need).max(1) / threads * 2;
     let mut ws: Vec<Worker<T::Lane>> = (0..threads)
         .map(|_| Worker {
             hits: Hits {
                 below: vec![[0; W]; lookup.bounds.len()],
-                kept: vec![Kept::new(); slots * k.div_ceil(W)],
+                kept: match &plan {
+                    Some(p) => p
+                        .expect
+                        .iter()
+                        .map(|&n| Kept::with_capacity(share(n)))
+                        .collect(),
+                    None => vec![Kept::new(); slots * k.div_ceil(W)],
+                },
                 nan: vec![false; nc * k],
             },
             below: vec![0; slots * k],
