@@ -76,6 +76,9 @@ pub(crate) struct Plan<L> {
     pub expect: Vec<usize>,
 }
 
+/// A bracket's lowest and highest key, and the keys it is expected to keep.
+type Bracketed<L> = (L, L, usize);
+
 /// One population's slot: its ranks, and the sample positions of its bounds
 /// (below 0 or past the sample: unbounded).
 struct Window {
@@ -264,7 +267,7 @@ pub(crate) fn plan<T: OrderKey>(
         .collect();
     // Per (population, column): the bounds of its windows, and the keys
     // each is expected to keep (its share of the sample, scaled up).
-    let bounds: Vec<Vec<(T::Lane, T::Lane, usize)>> = (0..np * k)
+    let bounds: Vec<Vec<Bracketed<T::Lane>>> = (0..np * k)
         .into_par_iter()
         .map(|x| {
             let (i, j) = (x / k, x % k);
