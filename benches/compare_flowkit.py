@@ -278,8 +278,10 @@ def report(
     lines = [f"{n:,} events, {size / 2**20:.0f} MiB file ({os.cpu_count()} cores)"]
     for k in ("cd38", "flowkit", "floor"):
         if k in med:
+            times = [float(r["seconds"]) for r in runs[k]]  # type: ignore[arg-type]
             lines.append(
-                f"  {k:<8} median {med[k]:8.3f} s over {len(runs[k])} run(s); "
+                f"  {k:<8} median {med[k]:8.3f} s over {len(runs[k])} run(s) "
+                f"(range {min(times):.3f}-{max(times):.3f}); "
                 f"peak memory {peak[k] / 2**20:7.0f} MiB = {peak[k] / size:.2f} x the event data"
             )
     targets: list[tuple[str, bool] | None] = []
