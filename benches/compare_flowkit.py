@@ -33,7 +33,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FK_VENV = HERE / ".venv-flowkit"
 FK_VERSION = "1.3.2"
-SETTLE_SECONDS = 1.0
 
 
 # -- workers: run in their own processes -------------------------------------------
@@ -46,12 +45,19 @@ def _status(field: str) -> int:
 
 
 def _settle() -> None:
-    """Let the interpreter go quiet before the clock starts: numpy's OpenBLAS
-    threads busy-wait for a while after they start (at import), and on two cores
-    that spinning would take one from whichever side runs first (measured: the
-    same cd38 run takes 76 ms right after import, 63 ms after settling or with
-    OPENBLAS_NUM_THREADS=1). Every side settles alike."""
-    time.sleep(SETTLE_SECONDS)
+    """Nothing: every side starts its clock right after its imports and the warm
+    read of the input (`_warm`).
+
+    Session 5 slept 1 s here, because numpy's OpenBLAS threads busy-wait for a
+    while after they start (at import) and took a core from whichever side ran
+    first (76 vs 63 ms for one cd38 run). On this VM the sleep costs far more:
+    memory the process leaves untouched while idle is reclaimed under it, and
+    the timed run pays to fault its interpreter, libraries and data back, in
+    proportion to the idle time (cd38's `read_fcs` after 0 / 0.1 / 0.3 / 1 /
+    1.5 s idle: 2-4 / 10 / 18-27 / 50-53 / 70 ms; the whole 1 M run 132 ms
+    after the sleep, 57 ms without). The warm read runs long enough for the
+    OpenBLAS threads to go quiet (without the sleep, with and without
+    OPENBLAS_NUM_THREADS=1: 61 and 57 ms)."""
 
 
 def _warm(path: str) -> None:
