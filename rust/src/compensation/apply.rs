@@ -70,9 +70,14 @@ pub fn invert(m: &[f64], n: usize) -> Result<Vec<f64>> {
 pub trait Sample: Copy + Send + Sync + Default {
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
-    /// The slices as f32 when `Self` is f32 (for kernels with an f32-only path).
+    /// The values as f32 when `Self` is f32 (for kernels with an f32-only path).
     #[inline(always)]
-    fn as_f32<'a>(_values: &'a [Self], _out: &'a mut [Self]) -> Option<(&'a [f32], &'a mut [f32])> {
+    fn as_f32(_values: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    /// [`Sample::as_f32`] for a slice to write.
+    #[inline(always)]
+    fn as_f32_mut(_values: &mut [Self]) -> Option<&mut [f32]> {
         None
     }
     /// The value with a channel's FCS scale applied exactly as the decoder
@@ -92,8 +97,12 @@ impl Sample for f32 {
         self as f64
     }
     #[inline(always)]
-    fn as_f32<'a>(values: &'a [f32], out: &'a mut [f32]) -> Option<(&'a [f32], &'a mut [f32])> {
-        Some((values, out))
+    fn as_f32(values: &[f32]) -> Option<&[f32]> {
+        Some(values)
+    }
+    #[inline(always)]
+    fn as_f32_mut(values: &mut [f32]) -> Option<&mut [f32]> {
+        Some(values)
     }
     #[inline(always)]
     fn from_f64(v: f64) -> Self {

@@ -33,10 +33,13 @@ pub(super) fn gather<T: Sample>(
     #[cfg(target_arch = "x86_64")]
     if avx2 {
         let m = sel.map_or(n, |s| s.len());
-        let done = T::as_f32(rows, out).is_some_and(|(rows, out)| {
+        let done = match (T::as_f32(rows), T::as_f32_mut(out)) {
             // SAFETY: the caller says the CPU has AVX2.
-            unsafe { super::transpose::gather_f32(rows, p, sel, m, columns, out, stride) }
-        });
+            (Some(rows), Some(out)) => unsafe {
+                super::transpose::gather_f32(rows, p, sel, m, columns, out, stride)
+            },
+            _ => false,
+        };
         if done {
             for (j, &s) in scales.unwrap_or_default().iter().enumerate() {
                 if s != Scale::Identity {

@@ -36,7 +36,10 @@ pub(super) unsafe fn gather_f32(
     let rows_ok = p > 0 && last_row.checked_mul(p).is_some_and(|e| e <= rows.len());
     let cols_ok = columns.iter().all(|&c| c < p)
         && (columns.is_empty() || (columns.len() - 1) * stride + m <= out.len())
-        && m <= stride;
+        && m <= stride
+        // At most eight outputs per block of eight columns (more only with a
+        // column repeated beyond that): each block's outputs fit one table.
+        && (0..p.div_ceil(8)).all(|b| columns.iter().filter(|&&c| c / 8 == b).count() <= 8);
     if !rows_ok || !cols_ok {
         return false;
     }
@@ -47,7 +50,7 @@ pub(super) unsafe fn gather_f32(
         let mut wanted = [(0usize, 0usize); 8];
         let mut nw = 0;
         for (j, &c) in columns.iter().enumerate() {
-            if c / 8 == c0 / 8 && nw < 8 {
+            if c / 8 == c0 / 8 {
                 wanted[nw] = (j * stride, c - c0);
                 nw += 1;
             }
@@ -201,6 +204,9 @@ mod tests {
             assert!(!gather_f32(&rows, 4, None, 10, &[4], &mut out, 16));
             assert!(!gather_f32(&rows, 4, None, 10, &[0, 1, 2], &mut out, 16));
             assert!(gather_f32(&rows, 4, None, 10, &[0, 3], &mut out, 16));
+            // Nine outputs from one block of columns: refused, not cut short.
+            let mut wide = vec![0.0f32; 9 * 16];
+            assert!(!gather_f32(&rows, 4, None, 10, &[0; 9], &mut wide, 16));
         }
     }
 }

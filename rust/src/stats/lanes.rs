@@ -139,15 +139,6 @@ fn has_avx2() -> bool {
     has!("avx2") && has!("popcnt") && has!("bmi1")
 }
 
-/// `v` as `f32` values when `T` is `f32`.
-#[inline(always)]
-fn as_f32<T: 'static>(v: &[T]) -> Option<&[f32]> {
-    (TypeId::of::<T>() == TypeId::of::<f32>()).then(|| {
-        // SAFETY: T is f32 (same type id): same size, alignment and bits.
-        unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len()) }
-    })
-}
-
 fn portable_rows<T: OrderKey>(
     view: &mut View<'_, '_, T>,
     rows: Range<usize>,
@@ -250,7 +241,7 @@ mod avx2 {
     use std::arch::x86_64::*;
     use std::ops::Range;
 
-    use super::{as_f32, write_lanes, Hits, Kept, Lookup, AHEAD, W};
+    use super::{write_lanes, Hits, Kept, Lookup, AHEAD, W};
     use crate::stats::membership::Membership;
     use crate::stats::rows::View;
     use crate::stats::OrderKey;
@@ -337,7 +328,9 @@ mod avx2 {
             }
             view.prefetch(e + AHEAD);
             let c = c as usize;
-            let Some(v) = as_f32(view.row(e)) else { return };
+            let Some(v) = T::as_f32(view.row(e)) else {
+                return;
+            };
             for (b, out) in keys.iter_mut().enumerate() {
                 let p = v[b * W..].as_ptr() as *const i32;
                 // SAFETY: a full block has W values from `p` on; the last,
