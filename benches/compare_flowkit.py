@@ -44,9 +44,8 @@ def _status(field: str) -> int:
     raise KeyError(field)
 
 
-def _settle() -> None:
-    """Nothing: every side starts its clock right after its imports and the warm
-    read of the input (`_warm`).
+def _warm(path: str) -> None:
+    """The last step before a side's clock, every side alike: no idle sleep.
 
     Session 5 slept 1 s here, because numpy's OpenBLAS threads busy-wait for a
     while after they start (at import) and took a core from whichever side ran
@@ -55,13 +54,11 @@ def _settle() -> None:
     the timed run pays to fault its interpreter, libraries and data back, in
     proportion to the idle time (cd38's `read_fcs` after 0 / 0.1 / 0.3 / 1 /
     1.5 s idle: 2-4 / 10 / 18-27 / 50-53 / 70 ms; the whole 1 M run 132 ms
-    after the sleep, 57 ms without). The warm read runs long enough for the
+    after the sleep, 57 ms without). This read runs long enough for the
     OpenBLAS threads to go quiet (without the sleep, with and without
-    OPENBLAS_NUM_THREADS=1: 61 and 57 ms)."""
+    OPENBLAS_NUM_THREADS=1: 61 and 57 ms).
 
-
-def _warm(path: str) -> None:
-    """Read the file once (1 MiB at a time, into one reused buffer), so that the
+    Read the file once (1 MiB at a time, into one reused buffer), so that the
     timed run finds it in the page cache whichever side runs. Without this the
     machine's memory reclaim decided: this VM runs DAMON's `pageout` scheme,
     which drops page-cache pages it sees no access to for a minute, and a file
@@ -86,7 +83,6 @@ def worker_cd38(path: str, gml: str) -> dict[str, object]:
     import cd38.stats
 
     _warm(path)
-    _settle()
     base = _status("VmRSS")
     t = time.perf_counter()
     sample = cd38.read_fcs(path)
@@ -118,7 +114,6 @@ def worker_flowkit(path: str, gml: str) -> dict[str, object]:
     import numpy as np
 
     _warm(path)
-    _settle()
     base = _status("VmRSS")
     t = time.perf_counter()
     with warnings.catch_warnings():
@@ -166,7 +161,6 @@ def worker_floor(path: str, gml: str) -> dict[str, object]:
 
     begin, end = _data_offsets(path)
     _warm(path)
-    _settle()
     base = _status("VmRSS")
     t = time.perf_counter()
     data = np.fromfile(path, dtype="<f4", offset=begin, count=(end - begin + 1) // 4)
